@@ -1,0 +1,3 @@
+"""sipwarden: a SIP proxy server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,191 @@
+"""name-addr / addr-spec values: From, To, Contact, Route, Record-Route, Path, Refer-To, PAI.
+
+RFC 3261 §20.10 and §25.1: `( name-addr / addr-spec ) *( SEMI param )`. In the addr-spec form
+(no angle brackets) everything after the first ';' is a header parameter, never a URI parameter
+(RFC 4475 cparam01), and a URI with '?', ',' or ';' must be bracketed (RFC 4475 regbadct).
+The URI itself is parsed lazily (`.uri`) so relaying a message costs no URI parsing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sipwarden.errors import ParseError
+from sipwarden.sip.scan import (
+    Params,
+    format_params,
+    is_token,
+    param_value,
+    parse_param_text,
+    quote,
+    skip_quoted,
+    unquote,
+)
+from sipwarden.sip.uri import Uri, parse_uri
+
+_TOKENS_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*")
+_SCANNABLE_RE = re.compile(r"[^\s<>\"]+")
+
+
+class NameAddr:
+    """One address value. `display_name` is decoded (quotes and quoted-pairs removed)."""
+
+    __slots__ = ("_uri", "display_name", "params", "uri_text")
+
+    def __init__(self, uri_text: str, display_name: str | None = None, params: Params = ()):
+        self.uri_text = uri_text
+        self.display_name = display_name
+        self.params = params
+        self._uri: Uri | None = None
+
+    @property
+    def uri(self) -> Uri:
+        """The parsed URI (RFC 3261 §19); ParseError if it is malformed."""
+        if self._uri is None:
+            self._uri = parse_uri(self.uri_text)
+        return self._uri
+
+    @property
+    def is_star(self) -> bool:
+        """True for the `Contact: *` wildcard (§10.2.2, §20.10)."""
+        return self.uri_text == "*"
+
+    def param(self, name: str) -> str | None:
+        return param_value(self.params, name)
+
+    @property
+    def tag(self) -> str | None:
+        return param_value(self.params, "tag")
+
+    @property
+    def q(self) -> float | None:
+        """The q-value of a Contact (§20.10): 0 to 1 with at most 3 decimals; ParseError if bad."""
+        value = param_value(self.params, "q")
+        if value is None:
+            return None
+        if re.fullmatch(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", value) is None:
+            raise ParseError("bad q-value")
+        return float(value)
+
+    @property
+    def expires(self) -> int | None:
+        """The expires parameter of a Contact (§20.10), or None; ParseError if not delta-seconds."""
+        value = param_value(self.params, "expires")
+        return None if value is None else parse_delta_seconds(value)
+
+    def with_params(self, params: Params) -> NameAddr:
+        return NameAddr(self.uri_text, self.display_name, params)
+
+    def __str__(self) -> str:
+        if self.is_star:
+            return "*"
+        name = "" if self.display_name is None else quote(self.display_name) + " "
+        return f"{name}<{self.uri_text}>{format_params(self.params)}"
+
+    def __repr__(self) -> str:
+        return f"NameAddr({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NameAddr):
+            return NotImplemented
+        return (self.uri_text, self.display_name, self.params) == (
+            other.uri_text,
+            other.display_name,
+            other.params,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.uri_text, self.display_name, self.params))
+
+
+def parse_delta_seconds(text: str) -> int:
+    """delta-seconds (§25.1): 1*DIGIT, at most 2**32-1; ParseError otherwise (no wrap-around)."""
+    if not text.isdigit() or not text.isascii():
+        raise ParseError("bad delta-seconds")
+    value = int(text)
+    if value > 0xFFFFFFFF:
+        raise ParseError("delta-seconds out of range")
+    return value
+
+
+# The common shapes, matched in one go: `"Display" <uri>;params`, `Tokens <uri>;params`,
+# `<uri>;params` and `uri;params` with no whitespace inside the parameters.
+_FAST_RE = re.compile(
+    r'(?:"((?:[^"\\\r\n]|\\[^\r\n])*)" ?|([A-Za-z0-9\-.!%*_+`\'~ ]*?) ?)?<([^\s<>"]+)>(;\S*)?'
+)
+_FAST_SPEC_RE = re.compile(r"([^\s<>\"?,;]+)(;\S*)?")
+
+
+def parse_name_addr(value: str, *, what: str = "address") -> NameAddr:
+    """Parse one name-addr or addr-spec with its parameters (one element of a list)."""
+    match = _FAST_RE.fullmatch(value)
+    if match is not None:
+        quoted, tokens, uri_text, rest = match.groups()
+        if quoted is not None:
+            display: str | None = unquote(f'"{quoted}"') if "\\" in quoted else quoted
+        else:
+            display = tokens or None
+        if tokens and (tokens[0] == " " or tokens[-1] == " " or "  " in tokens):
+            return _parse_slow(value, what)
+        return NameAddr(uri_text, display, parse_param_text(rest, what=what) if rest else ())
+    match = _FAST_SPEC_RE.fullmatch(value)
+    if match is not None and match[1] != "*":
+        rest = match[2]
+        return NameAddr(match[1], None, parse_param_text(rest, what=what) if rest else ())
+    return _parse_slow(value, what)
+
+
+def _parse_slow(value: str, what: str) -> NameAddr:
+    text = value.strip()
+    if text.startswith('"'):
+        display, rest = _quoted_display(text)
+        return _bracketed(rest, display, what)
+    lt = text.find("<")
+    if lt >= 0:
+        display_text = text[:lt].strip()
+        if display_text and _TOKENS_RE.fullmatch(display_text) is None:
+            raise ParseError(f"bad display name in {what}")
+        return _bracketed(text[lt:], display_text or None, what)
+    return _addr_spec(text, what)
+
+
+def _quoted_display(text: str) -> tuple[str, str]:
+    end = skip_quoted(text, 0)
+    return unquote(text[:end]), text[end:].lstrip()
+
+
+def _bracketed(text: str, display: str | None, what: str) -> NameAddr:
+    gt = text.find(">")
+    if not text.startswith("<") or gt < 0:
+        raise ParseError(f"malformed {what}")
+    uri_text = text[1:gt]
+    if _SCANNABLE_RE.fullmatch(uri_text) is None:
+        raise ParseError(f"bad URI in {what}")
+    return NameAddr(uri_text, display, _trailing_params(text[gt + 1 :], what))
+
+
+def _addr_spec(text: str, what: str) -> NameAddr:
+    uri_text, semi, rest = text.partition(";")
+    uri_text = uri_text.strip()
+    if uri_text == "*":
+        return NameAddr("*", None, _trailing_params(semi + rest, what))
+    if _SCANNABLE_RE.fullmatch(uri_text) is None or "?" in uri_text or "," in uri_text:
+        raise ParseError(f"bad URI in {what}")
+    return NameAddr(uri_text, None, _trailing_params(semi + rest, what))
+
+
+def _trailing_params(rest: str, what: str) -> Params:
+    rest = rest.strip()
+    if not rest:
+        return ()
+    if not rest.startswith(";"):
+        raise ParseError(f"junk after the address in {what}")
+    return parse_param_text(rest, what=what)
+
+
+def check_token_list(values: list[str], what: str) -> list[str]:
+    """Validate option tags / methods (Supported, Require, Allow ...): each must be a token."""
+    for value in values:
+        if not is_token(value):
+            raise ParseError(f"bad token in {what}")
+    return values

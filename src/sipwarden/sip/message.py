@@ -1,0 +1,520 @@
+"""SIP requests and responses as kept bytes plus lazily parsed, typed views (RFC 3261 §7).
+
+How this works: the parser keeps every header line as the exact bytes it received (folded lines
+included) next to a lower-cased key ("via", "call-id"). Nothing in a header value is decoded until
+someone asks, and a parsed view is cached until the next edit. Edits replace, insert or delete
+whole lines, so `serialize()` is a join of lines that were never touched plus the few that were,
+and an unmodified message serializes to exactly the bytes it came from. Content-Length is kept
+right by every body edit and added on serialization when a message that lacked it was edited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from sipwarden.errors import LocalError, ParseError
+from sipwarden.sip.address import (
+    NameAddr,
+    check_token_list,
+    parse_delta_seconds,
+    parse_name_addr,
+)
+from sipwarden.sip.names import LIST_HEADERS, SINGLE_HEADERS, canonical, key_of
+from sipwarden.sip.scan import split_commas
+from sipwarden.sip.uri import SipUri, Uri, parse_uri
+from sipwarden.sip.values import (
+    ContentType,
+    CSeq,
+    RetryAfter,
+    parse_content_type,
+    parse_cseq,
+    parse_max_forwards,
+    parse_retry_after,
+)
+from sipwarden.sip.via import Via, parse_via
+
+_FOLD_RE = re.compile(rb"[ \t]*\r?\n[ \t]+")
+CRLF = b"\r\n"
+T = TypeVar("T")
+
+# Methods defined by RFC 3261 and its extensions; a request with one of these that disagrees with
+# its CSeq method is malformed (400); with any other method the answer is 501 (RFC 4475 §3.1.2.16).
+KNOWN_METHODS = frozenset(
+    {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY",
+     "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
+)  # fmt: skip
+
+
+def decode_value(line: bytes) -> str:
+    """The value of a raw header line: after the colon, unfolded, stripped, decoded.
+
+    Bytes that are not UTF-8 survive as surrogate escapes, so encoding back is lossless.
+    """
+    value = line[line.find(b":") + 1 :]
+    if b"\n" in value:
+        value = _FOLD_RE.sub(b" ", value)
+    return value.strip(b" \t").decode("utf-8", "surrogateescape")
+
+
+def encode_value(value: str) -> bytes:
+    """Encode a header value we write; CR and LF are refused (they would inject headers)."""
+    if "\r" in value or "\n" in value:
+        raise LocalError("header value contains CR or LF")
+    return value.encode("utf-8", "surrogateescape")
+
+
+class Message:
+    """Common part of Request and Response: header lines, body and typed accessors."""
+
+    __slots__ = ("_cache", "_keys", "_lines", "_raw", "_start", "body")
+
+    def __init__(
+        self, start: bytes, keys: list[str], lines: list[bytes], body: bytes, raw: bytes | None
+    ) -> None:
+        self._start = start
+        self._keys = keys
+        self._lines = lines
+        self.body = body
+        self._raw = raw
+        self._cache: dict[str, Any] = {}
+
+    # ----- raw header access -------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """True when at least one header line called `name` (any form, compact too) exists."""
+        return key_of(name) in self._keys
+
+    def header(self, name: str) -> str | None:
+        """The whole value of the first `name` line (unfolded, stripped), or None."""
+        key = key_of(name)
+        try:
+            return decode_value(self._lines[self._keys.index(key)])
+        except ValueError:
+            return None
+
+    def header_lines(self, name: str) -> list[str]:
+        """The value of every `name` line, in order, not split on commas."""
+        return self._lines_of(key_of(name))
+
+    def values(self, name: str) -> list[str]:
+        """Every value of `name`: lines of a list header (§7.3.1) are split on commas."""
+        return self._values(key_of(name))
+
+    def _lines_of(self, key: str) -> list[str]:
+        keys = self._keys
+        count = keys.count(key)
+        if count == 1:
+            return [decode_value(self._lines[keys.index(key)])]
+        if not count:
+            return []
+        return [decode_value(line) for k, line in zip(keys, self._lines) if k == key]
+
+    def _values(self, key: str) -> list[str]:
+        lines = self._lines_of(key)
+        if key not in LIST_HEADERS:
+            return lines
+        if len(lines) == 1:
+            return split_commas(lines[0])
+        return [part for line in lines for part in split_commas(line)]
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """(canonical name, value) for every header line, in order."""
+        for key, line in zip(self._keys, self._lines):
+            yield canonical(key), decode_value(line)
+
+    def raw_lines(self) -> list[bytes]:
+        """The header lines exactly as they are (or will be) on the wire."""
+        return list(self._lines)
+
+    def _single(self, key: str) -> str | None:
+        """The value of a header that may appear once; ParseError if it appears twice."""
+        keys = self._keys
+        try:
+            first = keys.index(key)
+        except ValueError:
+            return None
+        if key in SINGLE_HEADERS and keys.count(key) > 1:
+            raise ParseError(f"more than one {canonical(key)} header")
+        return decode_value(self._lines[first])
+
+    def _required(self, key: str) -> str:
+        value = self._single(key)
+        if value is None:
+            raise ParseError(f"missing {canonical(key)} header")
+        return value
+
+    def _cached(self, slot: str, make: Callable[[], T]) -> T:
+        try:
+            return self._cache[slot]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._cache[slot] = make()
+            return value
+
+    # ----- typed accessors (cached until the next edit) ----------------------------------
+    @property
+    def vias(self) -> list[Via]:
+        """Every Via value, top first (§20.42); ParseError if any is malformed."""
+        return self._cached("vias", lambda: [parse_via(v) for v in self._values("via")])
+
+    @property
+    def top_via(self) -> Via:
+        """The topmost Via; parses only the first value. ParseError if there is none."""
+        return self._cached("top_via", self._parse_top_via)
+
+    def _parse_top_via(self) -> Via:
+        if "vias" in self._cache:
+            vias: list[Via] = self._cache["vias"]
+            if vias:
+                return vias[0]
+        try:
+            line = self._lines[self._keys.index("via")]
+        except ValueError:
+            raise ParseError("missing Via header") from None
+        value = decode_value(line)
+        first = value if "," not in value else split_commas(value)[0]
+        return parse_via(first)
+
+    @property
+    def from_(self) -> NameAddr:
+        """The From header (§20.20)."""
+        return self._cached("from", lambda: parse_name_addr(self._required("from"), what="From"))
+
+    @property
+    def to(self) -> NameAddr:
+        """The To header (§20.39)."""
+        return self._cached("to", lambda: parse_name_addr(self._required("to"), what="To"))
+
+    @property
+    def call_id(self) -> str:
+        """The Call-ID (§20.8): compared byte for byte, so returned as written."""
+        return self._cached("call-id", self._parse_call_id)
+
+    def _parse_call_id(self) -> str:
+        value = self._required("call-id")
+        if not value or any(ch in value for ch in " \t"):
+            raise ParseError("malformed Call-ID")
+        return value
+
+    @property
+    def cseq(self) -> CSeq:
+        """The CSeq (§20.16)."""
+        return self._cached("cseq", lambda: parse_cseq(self._required("cseq")))
+
+    @property
+    def max_forwards(self) -> int | None:
+        """Max-Forwards (§20.22), None when absent."""
+        return self._cached("max-forwards", self._parse_max_forwards)
+
+    def _parse_max_forwards(self) -> int | None:
+        value = self._single("max-forwards")
+        return None if value is None else parse_max_forwards(value)
+
+    @property
+    def contacts(self) -> list[NameAddr]:
+        """Every Contact value; `Contact: *` gives one NameAddr whose `is_star` is True."""
+        return self._cached("contact", lambda: self._addresses("contact", "Contact"))
+
+    @property
+    def routes(self) -> list[NameAddr]:
+        return self._cached("route", lambda: self._addresses("route", "Route"))
+
+    @property
+    def record_routes(self) -> list[NameAddr]:
+        return self._cached("record-route", lambda: self._addresses("record-route", "Record-Route"))
+
+    @property
+    def paths(self) -> list[NameAddr]:
+        """Path (RFC 3327)."""
+        return self._cached("path", lambda: self._addresses("path", "Path"))
+
+    def _addresses(self, key: str, what: str) -> list[NameAddr]:
+        return [parse_name_addr(v, what=what) for v in self._values(key)]
+
+    @property
+    def expires(self) -> int | None:
+        """Expires (§20.19) as delta-seconds, None when absent."""
+        return self._cached("expires", lambda: self._delta("expires"))
+
+    @property
+    def min_expires(self) -> int | None:
+        """Min-Expires (§20.23), None when absent."""
+        return self._cached("min-expires", lambda: self._delta("min-expires"))
+
+    def _delta(self, key: str) -> int | None:
+        value = self.header(key)
+        return None if value is None else parse_delta_seconds(value)
+
+    @property
+    def content_length(self) -> int:
+        """The body length; always equal to the Content-Length this message will carry."""
+        return len(self.body)
+
+    @property
+    def content_type(self) -> ContentType | None:
+        value = self._cached("content-type", lambda: self._single("content-type"))
+        return None if value is None else parse_content_type(value)
+
+    @property
+    def retry_after(self) -> RetryAfter | None:
+        value = self.header("retry-after")
+        return None if value is None else parse_retry_after(value)
+
+    def tokens(self, name: str) -> list[str]:
+        """A token list header (Supported, Require, Proxy-Require, Unsupported, Allow)."""
+        return check_token_list(self.values(name), canonical(key_of(name)))
+
+    @property
+    def supported(self) -> list[str]:
+        return self.tokens("supported")
+
+    @property
+    def require(self) -> list[str]:
+        return self.tokens("require")
+
+    @property
+    def proxy_require(self) -> list[str]:
+        return self.tokens("proxy-require")
+
+    @property
+    def unsupported(self) -> list[str]:
+        return self.tokens("unsupported")
+
+    @property
+    def allow(self) -> list[str]:
+        return self.tokens("allow")
+
+    # ----- validation --------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check the headers every element relies on (§8.1.1, §8.2, §16.3 step 1).
+
+        Via (every value), From, To, Call-ID, CSeq and Max-Forwards must parse and the single
+        ones appear once. Raises ParseError with the status to answer.
+        """
+        if not self.vias:
+            raise ParseError("missing Via header")
+        _ = (self.from_.uri, self.to.uri, self.call_id, self.cseq, self.max_forwards)
+        if "content-type" in self._keys:
+            self.content_type  # noqa: B018  (parsing is the check)
+
+    # ----- edits -------------------------------------------------------------------------
+    def _touch(self) -> None:
+        self._raw = None
+        if self._cache:
+            self._cache = {}
+
+    def _insert(self, index: int, key: str, value: str) -> None:
+        self._keys.insert(index, key)
+        self._lines.insert(index, canonical(key).encode() + b": " + encode_value(value))
+        self._touch()
+
+    def add_header(self, name: str, value: str) -> None:
+        """Append a header line after all others."""
+        self._insert(len(self._keys), key_of(name), value)
+
+    def insert_header(self, name: str, value: str) -> None:
+        """Insert a line above the first line of the same header (or append if there is none).
+
+        This is how a value is put at the top of a list such as Via, Record-Route or Route.
+        """
+        key = key_of(name)
+        try:
+            index = self._keys.index(key)
+        except ValueError:
+            index = len(self._keys)
+        self._insert(index, key, value)
+
+    def remove_header(self, name: str) -> int:
+        """Remove every line of `name`; return how many lines were removed."""
+        key = key_of(name)
+        keep = [i for i, k in enumerate(self._keys) if k != key]
+        removed = len(self._keys) - len(keep)
+        if removed:
+            self._keys = [self._keys[i] for i in keep]
+            self._lines = [self._lines[i] for i in keep]
+            self._touch()
+        return removed
+
+    def set_header(self, name: str, value: str) -> None:
+        """Give `name` exactly one line with `value`, in the place of the first existing one."""
+        key = key_of(name)
+        try:
+            index = self._keys.index(key)
+        except ValueError:
+            self._insert(len(self._keys), key, value)
+            return
+        self._replace_line(index, value)
+        rest = [i for i in range(index + 1, len(self._keys)) if self._keys[i] == key]
+        for i in reversed(rest):
+            del self._keys[i]
+            del self._lines[i]
+
+    def _replace_line(self, index: int, value: str) -> None:
+        line = self._lines[index]
+        name = line[: line.find(b":")].rstrip(b" \t")
+        self._lines[index] = name + b": " + encode_value(value)
+        self._touch()
+
+    def pop_value(self, name: str) -> str | None:
+        """Remove and return the first value of a list header (the top Via, Route ...).
+
+        Only the first line changes: its first element goes, the line goes when it empties.
+        """
+        key = key_of(name)
+        try:
+            index = self._keys.index(key)
+        except ValueError:
+            return None
+        parts = split_commas(decode_value(self._lines[index]))
+        if len(parts) == 1:
+            del self._keys[index]
+            del self._lines[index]
+            self._touch()
+        else:
+            self._replace_line(index, ", ".join(parts[1:]))
+        return parts[0]
+
+    def push_via(self, via: Via | str) -> None:
+        """Put a new Via on top (§16.6 step 8)."""
+        self.insert_header("via", str(via))
+
+    def pop_via(self) -> Via:
+        """Remove the top Via and return it (§16.7 step 3); ParseError if there is none."""
+        value = self.pop_value("via")
+        if value is None:
+            raise ParseError("missing Via header")
+        return parse_via(value)
+
+    def set_max_forwards(self, hops: int) -> None:
+        if not 0 <= hops <= 255:
+            raise LocalError("Max-Forwards must be 0..255")
+        self.set_header("max-forwards", str(hops))
+
+    def decrement_max_forwards(self, default: int = 70) -> int:
+        """§16.6 step 3: decrement Max-Forwards, or add it with `default` when absent."""
+        current = self.max_forwards
+        hops = default if current is None else max(current - 1, 0)
+        self.set_max_forwards(hops)
+        return hops
+
+    def set_body(self, body: bytes, content_type: str | None = None) -> None:
+        """Replace the body, keep Content-Length right, and set Content-Type when given."""
+        self.body = body
+        self.set_header("content-length", str(len(body)))
+        if content_type is not None:
+            self.set_header("content-type", content_type)
+        elif not body:
+            self.remove_header("content-type")
+
+    # ----- serialization -----------------------------------------------------------------
+    def serialize(self) -> bytes:
+        """The wire form: the original bytes when nothing was edited."""
+        raw = self._raw
+        if raw is not None:
+            return raw
+        lines = self._lines
+        if "content-length" not in self._keys:
+            lines = [*lines, b"Content-Length: " + str(len(self.body)).encode()]
+        return b"\r\n".join([self._start, *lines, b"", self.body])
+
+    def __bytes__(self) -> bytes:
+        return self.serialize()
+
+    def _identity(self) -> tuple[object, ...]:
+        return (
+            self._start,
+            [(k, decode_value(x)) for k, x in zip(self._keys, self._lines)],
+            self.body,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when start line, header names and unfolded values, and body are equal."""
+        if not isinstance(other, Message) or type(other) is not type(self):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Request(Message):
+    """A SIP request (§7.1). `method` is case-sensitive, as §7.1 says."""
+
+    __slots__ = ("_uri_text", "method")
+
+    def __init__(
+        self,
+        method: str,
+        uri_text: str,
+        keys: list[str],
+        lines: list[bytes],
+        body: bytes,
+        raw: bytes | None,
+        start: bytes | None = None,
+    ) -> None:
+        if start is None:
+            start = f"{method} {uri_text} SIP/2.0".encode("utf-8", "surrogateescape")
+        super().__init__(start, keys, lines, body, raw)
+        self.method = method
+        self._uri_text = uri_text
+
+    @property
+    def uri_text(self) -> str:
+        return self._uri_text
+
+    @property
+    def uri(self) -> Uri:
+        """The Request-URI (§19); ParseError if malformed. Unknown schemes parse (416 is
+        the proxy's answer, not the parser's)."""
+        return self._cached("ruri", lambda: parse_uri(self._uri_text))
+
+    def set_uri(self, uri: Uri | str) -> None:
+        """Rewrite the Request-URI (§16.5, §16.6 step 2); only the request line changes."""
+        text = str(uri)
+        if not text or any(ch in text for ch in " \t\r\n"):
+            raise LocalError("a Request-URI has no whitespace")
+        self._uri_text = text
+        self._start = f"{self.method} {text} SIP/2.0".encode("utf-8", "surrogateescape")
+        self._touch()
+
+    def validate(self) -> None:
+        """§8.2 / §16.3 checks plus the Request-URI and the CSeq method (RFC 4475 mismatch)."""
+        uri = self.uri
+        if isinstance(uri, SipUri) and uri.headers:
+            # §19.1.1 table: headers are not allowed in a Request-URI (RFC 4475 escruri).
+            raise ParseError("Request-URI carries headers")
+        super().validate()
+        if self.cseq.method != self.method:
+            status = 400 if self.method in KNOWN_METHODS else 501
+            raise ParseError("CSeq method does not match the request method", status)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self._uri_text}>"
+
+
+class Response(Message):
+    """A SIP response (§7.2)."""
+
+    __slots__ = ("reason", "status")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        keys: list[str],
+        lines: list[bytes],
+        body: bytes,
+        raw: bytes | None,
+        start: bytes | None = None,
+    ) -> None:
+        if start is None:
+            start = f"SIP/2.0 {status} {reason}".encode("utf-8", "surrogateescape")
+        super().__init__(start, keys, lines, body, raw)
+        self.status = status
+        self.reason = reason
+
+    @property
+    def status_class(self) -> int:
+        return self.status // 100
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.reason}>"

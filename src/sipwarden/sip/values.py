@@ -1,0 +1,94 @@
+"""Scalar header values: CSeq, Max-Forwards, Content-Type, Retry-After (RFC 3261 §20)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sipwarden.errors import ParseError
+from sipwarden.sip.address import parse_delta_seconds
+from sipwarden.sip.scan import Params, format_params, is_token, parse_params, split_outside
+
+_CSEQ_RE = re.compile(r"([0-9]+)[ \t]+([^ \t]+)")
+_MEDIA_RE = re.compile(r"([^/\s;]+)\s*/\s*([^/\s;]+)\s*(;.*)?", re.DOTALL)
+_RETRY_RE = re.compile(r"([0-9]+)\s*(\([^)]*\))?\s*(;.*)?", re.DOTALL)
+CSEQ_LIMIT = 2**31  # §8.1.1.5: the sequence number MUST be less than 2**31
+
+
+@dataclass(frozen=True, slots=True)
+class CSeq:
+    """CSeq (§20.16): a sequence number and the method it belongs to."""
+
+    seq: int
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.method}"
+
+
+def parse_cseq(value: str) -> CSeq:
+    """Parse a CSeq value; the number must be below 2**31 (§8.1.1.5), the method a token."""
+    match = _CSEQ_RE.fullmatch(value)
+    if match is None:
+        raise ParseError("malformed CSeq")
+    number, method = match.groups()
+    if not number.isascii() or len(number) > 10 or int(number) >= CSEQ_LIMIT:
+        raise ParseError("CSeq number out of range")
+    if not is_token(method):
+        raise ParseError("bad CSeq method")
+    return CSeq(int(number), method)
+
+
+def parse_max_forwards(value: str) -> int:
+    """Max-Forwards (§20.22): an integer from 0 to 255 (leading zeros allowed)."""
+    if not value.isdigit() or not value.isascii() or len(value) > 10:
+        raise ParseError("bad Max-Forwards")
+    hops = int(value)
+    if hops > 255:
+        raise ParseError("Max-Forwards out of range")
+    return hops
+
+
+@dataclass(frozen=True, slots=True)
+class ContentType:
+    """Content-Type (§20.15): `type/subtype *(;param)`; type and subtype lower-cased."""
+
+    type: str
+    subtype: str
+    params: Params = ()
+
+    @property
+    def mime(self) -> str:
+        return f"{self.type}/{self.subtype}"
+
+    def __str__(self) -> str:
+        return f"{self.mime}{format_params(self.params)}"
+
+
+def parse_content_type(value: str) -> ContentType:
+    match = _MEDIA_RE.fullmatch(value.strip())
+    if match is None or not is_token(match[1]) or not is_token(match[2]):
+        raise ParseError("malformed Content-Type")
+    rest = match[3]
+    params = parse_params(split_outside(rest[1:], ";"), what="Content-Type") if rest else ()
+    return ContentType(match[1].lower(), match[2].lower(), params)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryAfter:
+    """Retry-After (§20.33): delta-seconds, an optional comment and parameters (duration)."""
+
+    seconds: int
+    comment: str | None = None
+    params: Params = ()
+
+
+def parse_retry_after(value: str) -> RetryAfter:
+    match = _RETRY_RE.fullmatch(value.strip())
+    if match is None:
+        raise ParseError("malformed Retry-After")
+    seconds = parse_delta_seconds(match[1])
+    rest = match[3]
+    params = parse_params(split_outside(rest[1:], ";"), what="Retry-After") if rest else ()
+    comment = match[2][1:-1] if match[2] else None
+    return RetryAfter(seconds, comment, params)

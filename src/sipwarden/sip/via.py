@@ -1,0 +1,120 @@
+"""The Via header value (RFC 3261 §20.42, §18.2.1, RFC 3581 rport, RFC 5118 IPv6).
+
+via-parm = sent-protocol LWS sent-by *( SEMI via-params ), where sent-protocol is
+`name SLASH version SLASH transport` and SLASH allows whitespace around it (RFC 4475 wsinv).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sipwarden.errors import ParseError
+from sipwarden.sip.scan import (
+    Params,
+    format_params,
+    has_param,
+    is_host,
+    is_token,
+    param_value,
+    parse_param_text,
+    parse_port,
+)
+
+BRANCH_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
+
+_FAST_RE = re.compile(r"SIP/2\.0/([A-Za-z]+) ([A-Za-z0-9.\-]+)(?::([0-9]+))?(;[^\s\"]*)?")
+_SLOW_RE = re.compile(
+    r"([^\s/]+)\s*/\s*([^\s/]+)\s*/\s*([^\s/;]+)\s+(\[[^\]]*\]|[^\s:;]+)(?:\s*:\s*([^\s;]+))?\s*(;.*)?",
+    re.DOTALL,
+)
+
+
+class Via:
+    """One via-parm. `transport` is upper-cased; `host` keeps IPv6 brackets."""
+
+    __slots__ = ("host", "params", "port", "protocol", "transport")
+
+    def __init__(
+        self, transport: str, host: str, port: int | None, params: Params, protocol: str = "SIP/2.0"
+    ) -> None:
+        self.protocol = protocol
+        self.transport = transport.upper()
+        self.host = host
+        self.port = port
+        self.params = params
+
+    @property
+    def branch(self) -> str | None:
+        """The branch parameter (RFC 3261 §8.1.1.7), or None."""
+        return param_value(self.params, "branch")
+
+    @property
+    def has_rfc3261_branch(self) -> bool:
+        """True when the branch starts with the magic cookie and has something after it.
+
+        A bare `z9hG4bK` (RFC 4475 badbranch) is treated as an RFC 2543 branch, so matching falls
+        back to §17.1.3/§17.2.3's older rules instead of colliding with every other such Via.
+        """
+        branch = self.branch
+        return branch is not None and len(branch) > 7 and branch.startswith(BRANCH_COOKIE)
+
+    @property
+    def received(self) -> str | None:
+        """The received parameter (§18.2.1); brackets around an IPv6 value are removed."""
+        value = param_value(self.params, "received")
+        if value is not None and value.startswith("[") and value.endswith("]"):
+            return value[1:-1]
+        return value
+
+    @property
+    def rport(self) -> int | None:
+        """The rport value (RFC 3581), or None when absent or valueless."""
+        value = param_value(self.params, "rport")
+        return None if value is None else parse_port(value)
+
+    @property
+    def wants_rport(self) -> bool:
+        """True when the rport parameter is present, with or without a value (RFC 3581 §4)."""
+        return has_param(self.params, "rport")
+
+    @property
+    def maddr(self) -> str | None:
+        return param_value(self.params, "maddr")
+
+    @property
+    def sent_by(self) -> str:
+        return self.host if self.port is None else f"{self.host}:{self.port}"
+
+    def __str__(self) -> str:
+        return f"{self.protocol}/{self.transport} {self.sent_by}{format_params(self.params)}"
+
+    def __repr__(self) -> str:
+        return f"Via({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Via):
+            return NotImplemented
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def parse_via(value: str) -> Via:
+    """Parse one via-parm (already split from its list); ParseError on bad syntax."""
+    match = _FAST_RE.fullmatch(value)
+    if match is not None:
+        transport, host, port, rest = match.groups()
+        protocol = "SIP/2.0"
+    else:
+        match = _SLOW_RE.fullmatch(value.strip())
+        if match is None:
+            raise ParseError("malformed Via")
+        name, version, transport, host, port, rest = match.groups()
+        if not (is_token(name) and is_token(version) and is_token(transport)):
+            raise ParseError("malformed Via protocol")
+        protocol = f"{name.upper()}/{version}"
+    if not is_host(host):
+        raise ParseError("bad Via host")
+    params = parse_param_text(rest, what="Via") if rest else ()
+    return Via(transport, host, None if port is None else parse_port(port), params, protocol)
