@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.sip.address import (
@@ -25,6 +25,7 @@ from sipwarden.sip.names import LIST_HEADERS, SINGLE_HEADERS, canonical, key_of
 from sipwarden.sip.scan import split_commas
 from sipwarden.sip.uri import SipUri, Uri, parse_uri
 from sipwarden.sip.values import (
+    COMMON_METHODS,
     ContentType,
     CSeq,
     RetryAfter,
@@ -38,13 +39,46 @@ from sipwarden.sip.via import Via, parse_via
 _FOLD_RE = re.compile(rb"[ \t]*\r?\n[ \t]+")
 CRLF = b"\r\n"
 T = TypeVar("T")
+_MISSING: Any = object()
+
+
+class _Cached(Generic[T]):
+    """A read-only property computed once and kept in the message's cache until an edit of the
+    header it depends on. The slot is `<header key>/<name>`; `Message._touch(key)` drops every
+    slot of that key. A descriptor rather than a property + closure: accessors sit on the hot
+    path of every relayed message."""
+
+    def __init__(self, key: str, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.slot = f"{key}/{compute.__name__}"
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Cached[T]: ...
+    @overload
+    def __get__(self, obj: Message, owner: type | None = None) -> T: ...
+    def __get__(self, obj: Message | None, owner: type | None = None) -> T | _Cached[T]:
+        if obj is None:
+            return self
+        cache = obj._cache
+        value = cache.get(self.slot, _MISSING)
+        if value is _MISSING:
+            value = cache[self.slot] = self.compute(obj)
+        return value  # type: ignore[no-any-return]
+
+
+def cached(key: str) -> Callable[[Callable[[Any], T]], _Cached[T]]:
+    """Decorate an accessor whose result depends on header `key` (see `_Cached`)."""
+
+    def wrap(compute: Callable[[Any], T]) -> _Cached[T]:
+        return _Cached(key, compute)
+
+    return wrap
+
 
 # Methods defined by RFC 3261 and its extensions; a request with one of these that disagrees with
 # its CSeq method is malformed (400); with any other method the answer is 501 (RFC 4475 §3.1.2.16).
-KNOWN_METHODS = frozenset(
-    {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY",
-     "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
-)  # fmt: skip
+KNOWN_METHODS = COMMON_METHODS
 
 
 def decode_value(line: bytes) -> str:
@@ -130,13 +164,12 @@ class Message:
     def _single(self, key: str) -> str | None:
         """The value of a header that may appear once; ParseError if it appears twice."""
         keys = self._keys
-        try:
-            first = keys.index(key)
-        except ValueError:
+        count = keys.count(key)
+        if not count:
             return None
-        if key in SINGLE_HEADERS and keys.count(key) > 1:
+        if count > 1 and key in SINGLE_HEADERS:
             raise ParseError(f"more than one {canonical(key)} header")
-        return decode_value(self._lines[first])
+        return decode_value(self._lines[keys.index(key)])
 
     def _required(self, key: str) -> str:
         value = self._single(key)
@@ -144,105 +177,88 @@ class Message:
             raise ParseError(f"missing {canonical(key)} header")
         return value
 
-    def _cached(self, slot: str, make: Callable[[], T]) -> T:
-        try:
-            return self._cache[slot]  # type: ignore[no-any-return]
-        except KeyError:
-            value = self._cache[slot] = make()
-            return value
-
-    # ----- typed accessors (cached until the next edit) ----------------------------------
-    @property
+    # ----- typed accessors (cached until the next edit of their header) -------------------
+    @cached("via")
     def vias(self) -> list[Via]:
         """Every Via value, top first (§20.42); ParseError if any is malformed."""
-        return self._cached("vias", lambda: [parse_via(v) for v in self._values("via")])
+        return [parse_via(v) for v in self._values("via")]
 
-    @property
+    @cached("via")
     def top_via(self) -> Via:
         """The topmost Via; parses only the first value. ParseError if there is none."""
-        return self._cached("top_via", self._parse_top_via)
+        vias: list[Via] | None = self._cache.get("via/vias")
+        if vias:
+            return vias[0]
+        keys = self._keys
+        if "via" not in keys:
+            raise ParseError("missing Via header")
+        value = decode_value(self._lines[keys.index("via")])
+        return parse_via(value if "," not in value else split_commas(value)[0])
 
-    def _parse_top_via(self) -> Via:
-        if "vias" in self._cache:
-            vias: list[Via] = self._cache["vias"]
-            if vias:
-                return vias[0]
-        try:
-            line = self._lines[self._keys.index("via")]
-        except ValueError:
-            raise ParseError("missing Via header") from None
-        value = decode_value(line)
-        first = value if "," not in value else split_commas(value)[0]
-        return parse_via(first)
-
-    @property
+    @cached("from")
     def from_(self) -> NameAddr:
         """The From header (§20.20)."""
-        return self._cached("from", lambda: parse_name_addr(self._required("from"), what="From"))
+        return parse_name_addr(self._required("from"), what="From")
 
-    @property
+    @cached("to")
     def to(self) -> NameAddr:
         """The To header (§20.39)."""
-        return self._cached("to", lambda: parse_name_addr(self._required("to"), what="To"))
+        return parse_name_addr(self._required("to"), what="To")
 
-    @property
+    @cached("call-id")
     def call_id(self) -> str:
         """The Call-ID (§20.8): compared byte for byte, so returned as written."""
-        return self._cached("call-id", self._parse_call_id)
-
-    def _parse_call_id(self) -> str:
         value = self._required("call-id")
-        if not value or any(ch in value for ch in " \t"):
+        if " " in value or "\t" in value:
             raise ParseError("malformed Call-ID")
         return value
 
-    @property
+    @cached("cseq")
     def cseq(self) -> CSeq:
         """The CSeq (§20.16)."""
-        return self._cached("cseq", lambda: parse_cseq(self._required("cseq")))
+        return parse_cseq(self._required("cseq"))
 
-    @property
+    @cached("max-forwards")
     def max_forwards(self) -> int | None:
         """Max-Forwards (§20.22), None when absent."""
-        return self._cached("max-forwards", self._parse_max_forwards)
-
-    def _parse_max_forwards(self) -> int | None:
         value = self._single("max-forwards")
         return None if value is None else parse_max_forwards(value)
 
-    @property
+    @cached("contact")
     def contacts(self) -> list[NameAddr]:
         """Every Contact value; `Contact: *` gives one NameAddr whose `is_star` is True."""
-        return self._cached("contact", lambda: self._addresses("contact", "Contact"))
+        return self._addresses("contact", "Contact")
 
-    @property
+    @cached("route")
     def routes(self) -> list[NameAddr]:
-        return self._cached("route", lambda: self._addresses("route", "Route"))
+        """Route values, in order (§20.34)."""
+        return self._addresses("route", "Route")
 
-    @property
+    @cached("record-route")
     def record_routes(self) -> list[NameAddr]:
-        return self._cached("record-route", lambda: self._addresses("record-route", "Record-Route"))
+        """Record-Route values, in order (§20.30)."""
+        return self._addresses("record-route", "Record-Route")
 
-    @property
+    @cached("path")
     def paths(self) -> list[NameAddr]:
         """Path (RFC 3327)."""
-        return self._cached("path", lambda: self._addresses("path", "Path"))
+        return self._addresses("path", "Path")
 
     def _addresses(self, key: str, what: str) -> list[NameAddr]:
         return [parse_name_addr(v, what=what) for v in self._values(key)]
 
-    @property
+    @cached("expires")
     def expires(self) -> int | None:
         """Expires (§20.19) as delta-seconds, None when absent."""
-        return self._cached("expires", lambda: self._delta("expires"))
+        return self._delta("expires")
 
-    @property
+    @cached("min-expires")
     def min_expires(self) -> int | None:
         """Min-Expires (§20.23), None when absent."""
-        return self._cached("min-expires", lambda: self._delta("min-expires"))
+        return self._delta("min-expires")
 
     def _delta(self, key: str) -> int | None:
-        value = self.header(key)
+        value = self._single(key)
         return None if value is None else parse_delta_seconds(value)
 
     @property
@@ -250,9 +266,10 @@ class Message:
         """The body length; always equal to the Content-Length this message will carry."""
         return len(self.body)
 
-    @property
+    @cached("content-type")
     def content_type(self) -> ContentType | None:
-        value = self._cached("content-type", lambda: self._single("content-type"))
+        """Content-Type (§20.15), None when absent."""
+        value = self._single("content-type")
         return None if value is None else parse_content_type(value)
 
     @property
@@ -298,15 +315,19 @@ class Message:
             self.content_type  # noqa: B018  (parsing is the check)
 
     # ----- edits -------------------------------------------------------------------------
-    def _touch(self) -> None:
+    def _touch(self, key: str) -> None:
+        """Forget the original bytes and every cached view of header `key`."""
         self._raw = None
-        if self._cache:
-            self._cache = {}
+        cache = self._cache
+        if cache:
+            prefix = key + "/"
+            for slot in [slot for slot in cache if slot.startswith(prefix)]:
+                del cache[slot]
 
     def _insert(self, index: int, key: str, value: str) -> None:
         self._keys.insert(index, key)
         self._lines.insert(index, canonical(key).encode() + b": " + encode_value(value))
-        self._touch()
+        self._touch(key)
 
     def add_header(self, name: str, value: str) -> None:
         """Append a header line after all others."""
@@ -332,7 +353,7 @@ class Message:
         if removed:
             self._keys = [self._keys[i] for i in keep]
             self._lines = [self._lines[i] for i in keep]
-            self._touch()
+            self._touch(key)
         return removed
 
     def set_header(self, name: str, value: str) -> None:
@@ -344,16 +365,17 @@ class Message:
             self._insert(len(self._keys), key, value)
             return
         self._replace_line(index, value)
-        rest = [i for i in range(index + 1, len(self._keys)) if self._keys[i] == key]
-        for i in reversed(rest):
-            del self._keys[i]
-            del self._lines[i]
+        if self._keys.count(key) > 1:
+            rest = [i for i in range(index + 1, len(self._keys)) if self._keys[i] == key]
+            for i in reversed(rest):
+                del self._keys[i]
+                del self._lines[i]
 
     def _replace_line(self, index: int, value: str) -> None:
         line = self._lines[index]
         name = line[: line.find(b":")].rstrip(b" \t")
         self._lines[index] = name + b": " + encode_value(value)
-        self._touch()
+        self._touch(self._keys[index])
 
     def pop_value(self, name: str) -> str | None:
         """Remove and return the first value of a list header (the top Via, Route ...).
@@ -369,7 +391,7 @@ class Message:
         if len(parts) == 1:
             del self._keys[index]
             del self._lines[index]
-            self._touch()
+            self._touch(key)
         else:
             self._replace_line(index, ", ".join(parts[1:]))
         return parts[0]
@@ -465,7 +487,11 @@ class Request(Message):
     def uri(self) -> Uri:
         """The Request-URI (§19); ParseError if malformed. Unknown schemes parse (416 is
         the proxy's answer, not the parser's)."""
-        return self._cached("ruri", lambda: parse_uri(self._uri_text))
+        return self._ruri
+
+    @cached("ruri")
+    def _ruri(self) -> Uri:
+        return parse_uri(self._uri_text)
 
     def set_uri(self, uri: Uri | str) -> None:
         """Rewrite the Request-URI (§16.5, §16.6 step 2); only the request line changes."""
@@ -474,7 +500,7 @@ class Request(Message):
             raise LocalError("a Request-URI has no whitespace")
         self._uri_text = text
         self._start = f"{self.method} {text} SIP/2.0".encode("utf-8", "surrogateescape")
-        self._touch()
+        self._touch("ruri")
 
     def validate(self) -> None:
         """§8.2 / §16.3 checks plus the Request-URI and the CSeq method (RFC 4475 mismatch)."""

@@ -57,7 +57,7 @@ def _closed(quoted: str) -> bool:
     return run % 2 == 0
 
 
-# A quoted string (possibly unclosed), an angle-bracketed part (possibly unclosed), or the separator.
+# A quoted string or an angle-bracketed part (either possibly unclosed), or the separator.
 _SEPARATORS: dict[str, re.Pattern[str]] = {
     sep: re.compile(r'"(?:[^"\\]|\\.)*"?|<[^>]*>?|' + re.escape(sep), re.DOTALL)
     for sep in (",", ";")
@@ -143,8 +143,8 @@ def parse_param_text(text: str, *, what: str) -> Params:
     """Parse the parameter text that starts with ';' (as `;a=1;b`) into (name, value) pairs."""
     if _PLAIN_PARAMS_RE.fullmatch(text) is not None:
         out: list[tuple[str, str | None]] = []
-        for raw in text[1:].split(";"):
-            name, eq, value = raw.partition("=")
+        for item in text[1:].split(";"):
+            name, eq, value = item.partition("=")
             out.append((name, value if eq else None))
         return tuple(out)
     return parse_params(split_outside(text[1:], ";"), what=what)

@@ -26,8 +26,19 @@ class CSeq:
         return f"{self.seq} {self.method}"
 
 
+COMMON_METHODS = frozenset(
+    {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY",
+     "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
+)  # fmt: skip
+
+
 def parse_cseq(value: str) -> CSeq:
     """Parse a CSeq value; the number must be below 2**31 (§8.1.1.5), the method a token."""
+    number, _, method = value.partition(" ")
+    if method in COMMON_METHODS and number.isdigit() and number.isascii() and len(number) <= 10:
+        seq = int(number)
+        if seq < CSEQ_LIMIT:
+            return CSeq(seq, method)
     match = _CSEQ_RE.fullmatch(value)
     if match is None:
         raise ParseError("malformed CSeq")

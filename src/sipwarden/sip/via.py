@@ -22,7 +22,8 @@ from sipwarden.sip.scan import (
 
 BRANCH_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
 
-_FAST_RE = re.compile(r"SIP/2\.0/([A-Za-z]+) ([A-Za-z0-9.\-]+)(?::([0-9]+))?(;[^\s\"]*)?")
+# host[:port] made only of hostname/IPv4 characters: the usual shape, checked by a cheap regex.
+_HOSTPORT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?")
 _SLOW_RE = re.compile(
     r"([^\s/]+)\s*/\s*([^\s/]+)\s*/\s*([^\s/;]+)\s+(\[[^\]]*\]|[^\s:;]+)(?:\s*:\s*([^\s;]+))?\s*(;.*)?",
     re.DOTALL,
@@ -102,19 +103,30 @@ class Via:
 
 def parse_via(value: str) -> Via:
     """Parse one via-parm (already split from its list); ParseError on bad syntax."""
-    match = _FAST_RE.fullmatch(value)
-    if match is not None:
-        transport, host, port, rest = match.groups()
-        protocol = "SIP/2.0"
-    else:
-        match = _SLOW_RE.fullmatch(value.strip())
-        if match is None:
-            raise ParseError("malformed Via")
-        name, version, transport, host, port, rest = match.groups()
-        if not (is_token(name) and is_token(version) and is_token(transport)):
-            raise ParseError("malformed Via protocol")
-        protocol = f"{name.upper()}/{version}"
+    space = value.find(" ", 8)
+    if value[:8] != "SIP/2.0/" or space < 0:
+        return _parse_via_slow(value)
+    semi = value.find(";", space)
+    hostport = value[space + 1 : semi] if semi > 0 else value[space + 1 :]
+    transport = value[8:space]
+    if not transport.isalpha() or _HOSTPORT_RE.fullmatch(hostport) is None:
+        return _parse_via_slow(value)
+    host, colon, port = hostport.partition(":")
+    if ("-" in host or ".." in host) and not is_host(host):
+        raise ParseError("bad Via host")
+    params = parse_param_text(value[semi:], what="Via") if semi > 0 else ()
+    return Via(transport, host, parse_port(port) if colon else None, params)
+
+
+def _parse_via_slow(value: str) -> Via:
+    match = _SLOW_RE.fullmatch(value.strip())
+    if match is None:
+        raise ParseError("malformed Via")
+    name, version, transport, host, port, rest = match.groups()
+    if not (is_token(name) and is_token(version) and is_token(transport)):
+        raise ParseError("malformed Via protocol")
     if not is_host(host):
         raise ParseError("bad Via host")
     params = parse_param_text(rest, what="Via") if rest else ()
-    return Via(transport, host, None if port is None else parse_port(port), params, protocol)
+    port_number = None if port is None else parse_port(port)
+    return Via(transport, host, port_number, params, f"{name.upper()}/{version}")
