@@ -1,0 +1,24 @@
+"""The README's examples work as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    shell = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    assert shell[0].strip() == "pip install . && sipwarden run"
+    assert shell[1].strip() == "./scripts/test"
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "./scripts/test" in ci.splitlines()[-1]
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_python_example_runs(block: str) -> None:
+    exec(compile(block, str(README), "exec"), {})
