@@ -276,3 +276,30 @@ def test_paths_and_routes() -> None:
     assert m.pop_value("Route") == "<sip:p1.example.com;lr>"
     assert [r.uri_text for r in parse_message(m.serialize()).routes] == ["sip:p2.example.com;lr"]
     assert [p.uri_text for p in m.paths] == ["sip:e.example;lr"]
+
+
+def test_digest_headers_are_typed_and_never_split_on_commas() -> None:
+    data = (
+        b"SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n"
+        b"From: <sip:a@x.example>;tag=1\r\nTo: <sip:a@x.example>;tag=2\r\nCall-ID: c\r\n"
+        b"CSeq: 1 REGISTER\r\n"
+        b'WWW-Authenticate: Digest realm="x.example", nonce="n1", qop="auth,auth-int", '
+        b"algorithm=SHA-256\r\n"
+        b'WWW-Authenticate: Digest realm="x.example", nonce="n1", qop="auth"\r\n'
+        b"Content-Length: 0\r\n\r\n"
+    )
+    m = parse_message(data)
+    sha, md5 = m.www_authenticate
+    assert sha.algorithm == "SHA-256" and sha.qop_options == ("auth", "auth-int")
+    assert md5.algorithm == "MD5" and md5.realm == "x.example"
+    assert m.proxy_authenticate == [] and m.authorization == []
+    req = parse_message(
+        INVITE.replace(
+            b"Contact:",
+            b'Proxy-Authorization: Digest username="alice", realm="x.example", nonce="n1", '
+            b'uri="sip:bob@biloxi.example.com", response="0123456789abcdef0123456789abcdef"\r\n'
+            b"Contact:",
+        )
+    )
+    (credentials,) = req.proxy_authorization
+    assert credentials.username == "alice" and credentials.uri == "sip:bob@biloxi.example.com"

@@ -21,6 +21,7 @@ from sipwarden.sip.address import (
     parse_delta_seconds,
     parse_name_addr,
 )
+from sipwarden.sip.digest import Challenge, Credentials, parse_challenge, parse_credentials
 from sipwarden.sip.names import LIST_HEADERS, SINGLE_HEADERS, canonical, key_of
 from sipwarden.sip.scan import split_commas
 from sipwarden.sip.uri import SipUri, Uri, parse_uri
@@ -256,6 +257,26 @@ class Message:
     def min_expires(self) -> int | None:
         """Min-Expires (§20.23), None when absent."""
         return self._delta("min-expires")
+
+    @cached("www-authenticate")
+    def www_authenticate(self) -> list[Challenge]:
+        """WWW-Authenticate challenges (§20.44), one per line (auth headers are never split)."""
+        return [parse_challenge(v) for v in self._lines_of("www-authenticate")]
+
+    @cached("proxy-authenticate")
+    def proxy_authenticate(self) -> list[Challenge]:
+        """Proxy-Authenticate challenges (§20.27)."""
+        return [parse_challenge(v) for v in self._lines_of("proxy-authenticate")]
+
+    @cached("authorization")
+    def authorization(self) -> list[Credentials]:
+        """Authorization credentials (§20.7), one per line."""
+        return [parse_credentials(v) for v in self._lines_of("authorization")]
+
+    @cached("proxy-authorization")
+    def proxy_authorization(self) -> list[Credentials]:
+        """Proxy-Authorization credentials (§20.28), one per line."""
+        return [parse_credentials(v) for v in self._lines_of("proxy-authorization")]
 
     def _delta(self, key: str) -> int | None:
         value = self._single(key)
