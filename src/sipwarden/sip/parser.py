@@ -20,12 +20,14 @@ from sipwarden.errors import ParseError
 from sipwarden.sip.message import Message, Request, Response
 from sipwarden.sip.names import LINE_KEYS, key_of_bytes
 from sipwarden.sip.scan import TOKEN_RE
+from sipwarden.sip.values import COMMON_METHODS
 
 MAX_MESSAGE_SIZE = 65535
 MAX_HEADERS = 256
 _VERSION_RE = re.compile(rb"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)
 _TOKEN_BYTES_RE = re.compile(TOKEN_RE.pattern.encode())
 _LINE_KEY = LINE_KEYS.get
+_COMMON_METHODS = frozenset(method.encode() for method in COMMON_METHODS)
 
 
 class Head:
@@ -90,17 +92,17 @@ def parse_head(head: bytes, max_headers: int = MAX_HEADERS) -> Head:
     lines = head.split(b"\r\n")
     if len(lines) > max_headers + 1:
         raise ParseError("too many header lines")
-    if b"\r\n " in head or b"\r\n\t" in head:
-        return _parse_folded_head(lines, max_headers)
-    start = lines[0]
-    del lines[0]
     found: list[str | None] = list(map(_LINE_KEY, _LINE_NAMES_RE.findall(head)))
     if None in found:
-        return _head(start, [k or _slow_key_of_line(x) for k, x in zip(found, lines)], lines)
+        # An unusual name, a line without a colon, or a continuation line (which starts with
+        # whitespace, so it is never a known spelling): take the careful path.
+        return _parse_careful_head(lines)
+    start = lines[0]
+    del lines[0]
     return _head(start, found, lines)  # type: ignore[arg-type]
 
 
-def _parse_folded_head(lines: list[bytes], max_headers: int) -> Head:
+def _parse_careful_head(lines: list[bytes]) -> Head:
     lines = _join_folded(lines)
     start = lines[0]
     del lines[0]
@@ -165,7 +167,7 @@ def _request(head: Head, body: bytes, raw: bytes | None) -> Request:
         if _VERSION_RE.fullmatch(version):
             raise ParseError("SIP version not supported", 505)
         raise ParseError("malformed request line")
-    if _TOKEN_BYTES_RE.fullmatch(method) is None:
+    if method not in _COMMON_METHODS and _TOKEN_BYTES_RE.fullmatch(method) is None:
         raise ParseError("bad method")
     return Request(
         method.decode("ascii"),
