@@ -86,3 +86,25 @@ def test_stateless_error_for_a_broken_but_addressable_request() -> None:
 )
 def test_stateless_error_drops_what_cannot_be_addressed(data: bytes) -> None:
     assert stateless_error(data, ParseError("bad")) is None
+
+
+def test_build_request_from_parts() -> None:
+    from sipwarden.sip import build_request
+
+    req = build_request(
+        "MESSAGE",
+        "sip:bob@y.example",
+        [("Via", "SIP/2.0/UDP h.example;branch=z9hG4bKm1"), ("Max-Forwards", "70"),
+         ("f", "<sip:a@x.example>;tag=1"), ("To", "<sip:bob@y.example>"), ("Call-ID", "m1"),
+         ("CSeq", "1 MESSAGE"), ("Content-Length", "999")],
+        body=b"hi",
+        content_type="text/plain",
+    )  # fmt: skip
+    out = parse_message(req.serialize())
+    assert isinstance(out, Request) and out.method == "MESSAGE" and out.body == b"hi"
+    assert out.header("Content-Length") == "2" and out.from_.tag == "1"
+    assert b"\r\nFrom: <sip:a@x.example>;tag=1\r\n" in req.serialize()
+    with pytest.raises(LocalError):
+        build_request("BAD METHOD", "sip:x", [])
+    with pytest.raises(LocalError):
+        build_request("OPTIONS", "sip:x y", [])

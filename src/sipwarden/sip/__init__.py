@@ -14,6 +14,7 @@ from sipwarden.sip.parser import (
     parse_datagram,
     parse_message,
 )
+from sipwarden.sip.request import build_request
 from sipwarden.sip.response import build_response, stateless_error
 from sipwarden.sip.uri import AbsoluteUri, SipUri, TelUri, Uri, parse_uri
 from sipwarden.sip.values import ContentType, CSeq, RetryAfter
@@ -37,6 +38,7 @@ __all__ = [
     "TelUri",
     "Uri",
     "Via",
+    "build_request",
     "build_response",
     "parse_datagram",
     "parse_message",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sipwarden.errors import ParseError
-from sipwarden.sip import Request, Response
+from sipwarden.sip import Request, Response, build_request
 
 
 def build_ack(invite: Request, response: Response) -> Request:
@@ -14,17 +14,16 @@ def build_ack(invite: Request, response: Response) -> Request:
     INVITE's Route header fields, so stateless proxies downstream route it the same way. The
     INVITE's Max-Forwards is copied (§8.1.1 makes it mandatory) and there is no body.
     """
-    ack = Request("ACK", invite.uri_text, [], [], b"", None)
-    ack.add_header("Via", invite.values("via")[0])
-    for route in invite.header_lines("route"):
-        ack.add_header("Route", route)
-    ack.add_header("Max-Forwards", invite.header("max-forwards") or "70")
-    ack.add_header("From", _required(invite, "from"))
-    ack.add_header("To", _required(response, "to"))
-    ack.add_header("Call-ID", invite.call_id)
-    ack.add_header("CSeq", f"{invite.cseq.seq} ACK")
-    ack.add_header("Content-Length", "0")
-    return ack
+    headers = [("Via", invite.values("via")[0])]
+    headers += [("Route", route) for route in invite.header_lines("route")]
+    headers += [
+        ("Max-Forwards", invite.header("max-forwards") or "70"),
+        ("From", _required(invite, "from")),
+        ("To", _required(response, "to")),
+        ("Call-ID", invite.call_id),
+        ("CSeq", f"{invite.cseq.seq} ACK"),
+    ]
+    return build_request("ACK", invite.uri_text, headers)
 
 
 def _required(message: Request | Response, name: str) -> str:
