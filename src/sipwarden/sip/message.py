@@ -170,13 +170,27 @@ class Message:
             return None
         if count > 1 and key in SINGLE_HEADERS:
             raise ParseError(f"more than one {canonical(key)} header")
-        return decode_value(self._lines[keys.index(key)])
+        # decode_value() inlined: this runs for every routing header of every message.
+        line = self._lines[keys.index(key)]
+        value = line[line.find(b":") + 1 :]
+        if b"\n" in value:
+            value = _FOLD_RE.sub(b" ", value)
+        return value.strip(b" \t").decode("utf-8", "surrogateescape")
 
     def _required(self, key: str) -> str:
-        value = self._single(key)
-        if value is None:
-            raise ParseError(f"missing {canonical(key)} header")
-        return value
+        """`_single()` for a header that must be present (same checks, one call less)."""
+        keys = self._keys
+        count = keys.count(key)
+        if count != 1:
+            if not count:
+                raise ParseError(f"missing {canonical(key)} header")
+            if key in SINGLE_HEADERS:
+                raise ParseError(f"more than one {canonical(key)} header")
+        line = self._lines[keys.index(key)]
+        value = line[line.find(b":") + 1 :]
+        if b"\n" in value:
+            value = _FOLD_RE.sub(b" ", value)
+        return value.strip(b" \t").decode("utf-8", "surrogateescape")
 
     # ----- typed accessors (cached until the next edit of their header) -------------------
     @cached("via")
@@ -431,7 +445,15 @@ class Message:
     def set_max_forwards(self, hops: int) -> None:
         if not 0 <= hops <= 255:
             raise LocalError("Max-Forwards must be 0..255")
-        self.set_header("max-forwards", str(hops))
+        keys = self._keys
+        if keys.count("max-forwards") != 1:
+            self.set_header("max-forwards", str(hops))
+            return
+        # The usual case, set_header() without its name lookup: one line, replaced in place.
+        index = keys.index("max-forwards")
+        line = self._lines[index]
+        self._lines[index] = line[: line.find(b":")].rstrip(b" \t") + b": " + b"%d" % hops
+        self._touch("max-forwards")
 
     def decrement_max_forwards(self, default: int = 70) -> int:
         """§16.6 step 3: decrement Max-Forwards, or add it with `default` when absent."""
@@ -496,7 +518,13 @@ class Request(Message):
     ) -> None:
         if start is None:
             start = f"{method} {uri_text} SIP/2.0".encode("utf-8", "surrogateescape")
-        super().__init__(start, keys, lines, body, raw)
+        # Message.__init__ inlined (one call less per parsed message); keep the two in step.
+        self._start = start
+        self._keys = keys
+        self._lines = lines
+        self.body = body
+        self._raw = raw
+        self._cache = {}
         self.method = method
         self._uri_text = uri_text
 
@@ -555,7 +583,13 @@ class Response(Message):
     ) -> None:
         if start is None:
             start = f"SIP/2.0 {status} {reason}".encode("utf-8", "surrogateescape")
-        super().__init__(start, keys, lines, body, raw)
+        # Message.__init__ inlined (one call less per parsed message); keep the two in step.
+        self._start = start
+        self._keys = keys
+        self._lines = lines
+        self.body = body
+        self._raw = raw
+        self._cache = {}
         self.status = status
         self.reason = reason
 

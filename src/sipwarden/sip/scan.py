@@ -136,18 +136,25 @@ _T = r"[A-Za-z0-9\-.!%*_+`'~]+"
 _H = r"\[?[0-9A-Fa-f:.]+\]?"
 # `;name[=value]` repeated, no whitespace and no quotes with commas/semicolons inside: the shape
 # of nearly every real parameter list, validated in one C-level match.
+# The same shape as pattern text, zero or more times, for the header fast paths to embed.
+PLAIN_PARAMS = rf"(?:;{_T}(?:=(?:{_T}|{_H}))?)*"
 _PLAIN_PARAMS_RE = re.compile(rf"(?:;{_T}(?:=(?:{_T}|{_H}))?)+")
 
 
 def parse_param_text(text: str, *, what: str) -> Params:
     """Parse the parameter text that starts with ';' (as `;a=1;b`) into (name, value) pairs."""
     if _PLAIN_PARAMS_RE.fullmatch(text) is not None:
-        out: list[tuple[str, str | None]] = []
-        for item in text[1:].split(";"):
-            name, eq, value = item.partition("=")
-            out.append((name, value if eq else None))
-        return tuple(out)
+        return split_plain_params(text)
     return parse_params(split_outside(text[1:], ";"), what=what)
+
+
+def split_plain_params(text: str) -> Params:
+    """(name, value) pairs of a non-empty text already matched by PLAIN_PARAMS."""
+    out: list[tuple[str, str | None]] = []
+    for item in text[1:].split(";"):
+        name, eq, value = item.partition("=")
+        out.append((name, value if eq else None))
+    return tuple(out)
 
 
 def parse_params(parts: list[str], *, what: str) -> Params:

@@ -1,0 +1,127 @@
+"""The message layer's fast paths agree with the exact paths they skip.
+
+Each fast path is a one-match shortcut for the common shape of a value; on a miss it falls back
+to the checked code. These properties feed both near-miss and ordinary values to the fast entry
+point and to the checked one and require the same result or the same ParseError.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sipwarden.errors import ParseError
+from sipwarden.sip.address import _parse_name_addr_checked, parse_name_addr
+from sipwarden.sip.parser import _parse_careful_head, parse_head
+from sipwarden.sip.via import _parse_via_checked, parse_via
+
+_PIECES = [
+    "SIP/2.0/",
+    "UDP",
+    "tcp",
+    "Tls",
+    " ",
+    "  ",
+    "\t",
+    "192.0.2.1",
+    "host-a.example.com",
+    "-bad",
+    "a..b",
+    "[2001:db8::1]",
+    ":",
+    "5060",
+    "99999",
+    "065535",
+    ";branch=z9hG4bK77",
+    ";rport",
+    ";received=[::1]",
+    ";",
+    "=",
+    '"',
+    "<",
+    ">",
+    "sip:a@b",
+    ";tag=x",
+    '"Al\\"ice"',
+    "Alice Ex",
+    ",",
+    "é",
+    "\r\n",
+]
+_text = st.lists(st.sampled_from(_PIECES), max_size=10).map("".join)
+
+
+def _outcome(parse: object, value: str) -> object:
+    assert callable(parse)
+    try:
+        result = parse(value)
+    except ParseError as exc:
+        return ("error", str(exc))
+    if isinstance(result, tuple):
+        return result
+    slots = getattr(result, "__slots__", ())
+    return (str(result), [getattr(result, name) for name in slots if not name.startswith("_")])
+
+
+@given(_text)
+def test_via_fast_path_matches_checked(value: str) -> None:
+    assert _outcome(parse_via, value) == _outcome(_parse_via_checked, value)
+
+
+@given(_text)
+def test_name_addr_fast_path_matches_checked(value: str) -> None:
+    assert _outcome(lambda v: parse_name_addr(v, what="From"), value) == _outcome(
+        lambda v: _parse_name_addr_checked(v, "From"), value
+    )
+
+
+def test_common_values_match_checked() -> None:
+    for value in (
+        "SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKnashds8;rport",
+        "SIP/2.0/UDP host-a.example.com;branch=z9hG4bK1;received=192.0.2.1",
+        "SIP/2.0/TCP -x.example.com:5060;branch=z9hG4bK1",
+        "SIP/2.0/UDP a:70000",
+    ):
+        assert _outcome(parse_via, value) == _outcome(_parse_via_checked, value)
+    for value in (
+        '"Alice Example" <sip:alice@atlanta.example.com>;tag=1928301774',
+        "<sip:proxy.example.com;lr>",
+        "Bob <sip:bob@b>;tag=a;x",
+        '"a\\"b" <sip:x>',
+    ):
+        assert _outcome(parse_name_addr, value) == _outcome(
+            lambda v: _parse_name_addr_checked(v, "address"), value
+        )
+
+
+_LINES = [
+    b"Via: SIP/2.0/UDP h",
+    b"v: x",
+    b"To: <sip:a@b>",
+    b"Content-Length: 0",
+    b"l: 0",
+    b"X-Odd: 1",
+    b"Via",
+    b" folded",
+    b"\tfolded",
+    b"Bad Name: 1",
+    b"Via : x",
+    b"From: a\nVia: b",
+    b"Call-ID: a\rb",
+    b"",
+]
+
+
+@given(st.lists(st.sampled_from(_LINES), min_size=1, max_size=8))
+def test_parse_head_matches_careful(lines: list[bytes]) -> None:
+    head = b"\r\n".join([b"INVITE sip:a@b SIP/2.0", *lines])
+
+    def fast() -> object:
+        h = parse_head(head)
+        return (h.start, h.keys, h.lines, h.content_length)
+
+    def careful() -> object:
+        h = _parse_careful_head(head.split(b"\r\n"))
+        return (h.start, h.keys, h.lines, h.content_length)
+
+    assert _outcome(lambda _: fast(), "") == _outcome(lambda _: careful(), "")
