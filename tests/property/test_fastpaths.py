@@ -125,3 +125,13 @@ def test_parse_head_matches_careful(lines: list[bytes]) -> None:
         return (h.start, h.keys, h.lines, h.content_length)
 
     assert _outcome(lambda _: fast(), "") == _outcome(lambda _: careful(), "")
+
+
+def test_every_cached_slot_is_forgotten_by_touch() -> None:
+    from sipwarden.sip.message import Message, Request, Response, _Cached
+
+    for cls in (Message, Request, Response):
+        for klass in cls.__mro__:
+            for attr in vars(klass).values():
+                if isinstance(attr, _Cached):
+                    assert attr.slot in cls._CACHE_SLOTS[attr.key]

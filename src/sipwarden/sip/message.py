@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.sip.address import (
@@ -50,9 +50,20 @@ class _Cached(Generic[T]):
     path of every relayed message."""
 
     def __init__(self, key: str, compute: Callable[[Any], T]) -> None:
+        self.key = key
         self.compute = compute
         self.slot = f"{key}/{compute.__name__}"
         self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type[Message], name: str) -> None:
+        """Record the slot under its header key in the owner's `_CACHE_SLOTS` (a copy of the
+        base class's table the first time a subclass adds one), so `_touch` looks slots up
+        instead of scanning the cache. Runs once, while the class is being created."""
+        table = owner.__dict__.get("_CACHE_SLOTS")
+        if table is None:
+            table = {k: tuple(v) for k, v in owner._CACHE_SLOTS.items()}
+            owner._CACHE_SLOTS = table
+        table[self.key] = (*table.get(self.key, ()), self.slot)
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> _Cached[T]: ...
@@ -104,6 +115,8 @@ class Message:
     """Common part of Request and Response: header lines, body and typed accessors."""
 
     __slots__ = ("_cache", "_keys", "_lines", "_raw", "_start", "body")
+    # header key -> the cache slots of the `cached` accessors that depend on it (see _Cached)
+    _CACHE_SLOTS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
         self, start: bytes, keys: list[str], lines: list[bytes], body: bytes, raw: bytes | None
@@ -355,9 +368,9 @@ class Message:
         self._raw = None
         cache = self._cache
         if cache:
-            prefix = key + "/"
-            for slot in [slot for slot in cache if slot.startswith(prefix)]:
-                del cache[slot]
+            for slot in self._CACHE_SLOTS.get(key, ()):
+                if slot in cache:
+                    del cache[slot]
 
     def _insert(self, index: int, key: str, value: str) -> None:
         self._keys.insert(index, key)
