@@ -135,3 +135,20 @@ def test_every_cached_slot_is_forgotten_by_touch() -> None:
             for attr in vars(klass).values():
                 if isinstance(attr, _Cached):
                     assert attr.slot in cls._CACHE_SLOTS[attr.key]
+
+
+@given(st.lists(_text, min_size=1, max_size=2))
+def test_routes_fast_path_matches_values(values: list[str]) -> None:
+    from sipwarden.sip import parse_datagram
+
+    routes = b"".join(b"Route: " + v.encode() + b"\r\n" for v in values if "\r" not in v)
+    data = b"OPTIONS sip:a@b SIP/2.0\r\n" + routes + b"Content-Length: 0\r\n\r\n"
+    try:
+        message = parse_datagram(data)
+    except ParseError:
+        return
+
+    def reference(_: str) -> object:
+        return [parse_name_addr(v, what="Route") for v in message.values("route")]
+
+    assert _outcome(lambda _: message.routes, "") == _outcome(reference, "")

@@ -273,6 +273,18 @@ class Message:
         return self._addresses("path", "Path")
 
     def _addresses(self, key: str, what: str) -> list[NameAddr]:
+        keys = self._keys
+        count = keys.count(key)
+        if count == 1:
+            # _values() of one line holding one value, inlined (split_commas without a comma).
+            value = decode_value(self._lines[keys.index(key)])
+            if "," not in value:
+                value = value.strip()
+                if not value:
+                    raise ParseError("empty element in a comma-separated list")
+                return [parse_name_addr(value, what=what)]
+        elif not count:
+            return []
         return [parse_name_addr(v, what=what) for v in self._values(key)]
 
     @cached("expires")
@@ -446,7 +458,8 @@ class Message:
 
     def push_via(self, via: Via | str) -> None:
         """Put a new Via on top (§16.6 step 8)."""
-        self.insert_header("via", str(via))
+        keys = self._keys  # insert_header("via", ...) without the name lookup
+        self._insert(keys.index("via") if "via" in keys else len(keys), "via", str(via))
 
     def pop_via(self) -> Via:
         """Remove the top Via and return it (§16.7 step 3); ParseError if there is none."""

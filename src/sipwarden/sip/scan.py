@@ -150,8 +150,12 @@ def parse_param_text(text: str, *, what: str) -> Params:
 
 def split_plain_params(text: str) -> Params:
     """(name, value) pairs of a non-empty text already matched by PLAIN_PARAMS."""
+    body = text[1:]
+    if ";" not in body:
+        name, eq, value = body.partition("=")
+        return ((name, value if eq else None),)
     out: list[tuple[str, str | None]] = []
-    for item in text[1:].split(";"):
+    for item in body.split(";"):
         name, eq, value = item.partition("=")
         out.append((name, value if eq else None))
     return tuple(out)
