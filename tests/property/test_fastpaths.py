@@ -47,6 +47,8 @@ _PIECES = [
     ",",
     "é",
     "\r\n",
+    "\\",
+    '"A\\\\" ',
 ]
 _text = st.lists(st.sampled_from(_PIECES), max_size=10).map("".join)
 

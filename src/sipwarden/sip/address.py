@@ -116,8 +116,14 @@ _FAST_RE = re.compile(
     r'(?:"((?:[^"\\\r\n]|\\[^\r\n])*)" ?|([A-Za-z0-9\-.!%*_+`\'~ ]*?) ?)?<([^\s<>"]+)>(;\S*)?'
 )
 # _FAST_RE with the parameters already in their plain shape: tried first, so the usual value is
-# checked in one match; the groups before the parameters are the same as _FAST_RE's.
-_FASTEST_RE = re.compile(_FAST_RE.pattern[: -len(r"(;\S*)?")] + f"({PLAIN_PARAMS})")
+# checked in one match. The quoted display name is the same language written as an unrolled loop
+# (`normal* (escape normal*)*`), which the regex engine runs about twice as fast; the groups are
+# the same as _FAST_RE's.
+_FASTEST_RE = re.compile(
+    r'(?:"([^"\\\r\n]*(?:\\[^\r\n][^"\\\r\n]*)*)" ?|([A-Za-z0-9\-.!%*_+`\'~ ]*?) ?)?'
+    r'<([^\s<>"]+)>'
+    f"({PLAIN_PARAMS})"
+)
 _FAST_SPEC_RE = re.compile(r"([^\s<>\"?,;]+)(;\S*)?")
 
 
