@@ -1,0 +1,57 @@
+"""The checks every received datagram goes through, kept pure (STYLE: no decisions in adapters).
+
+RFC 3261 §18.2.1 and §18.1.2: parse, validate, answer a malformed but addressable request with a
+stateless error (§16.3/§18.2, via `stateless_error`), drop the rest with a reason code, and stamp
+`received`/`rport` on good requests (RFC 3581 §4). Used by UDP; WebSocket frames (RFC 7118 §5)
+are datagrams too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sipwarden.errors import ParseError
+from sipwarden.sip import MAX_HEADERS, MAX_MESSAGE_SIZE, Request, parse_datagram, stateless_error
+from sipwarden.transport.address import Address, Received
+from sipwarden.transport.stamping import stamp_received
+
+KEEPALIVE = frozenset({b"\r\n", b"\r\n\r\n"})  # RFC 5626 §3.5.1 CRLF keep-alives
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A datagram not handed up: `reason` is a reason code, `reply` bytes to send back or None."""
+
+    reason: str
+    detail: str
+    reply: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size limits given to the parser (STYLE 7: size limits are arguments)."""
+
+    max_size: int = MAX_MESSAGE_SIZE
+    max_headers: int = MAX_HEADERS
+
+
+def accept_datagram(
+    data: bytes, source: Address, local: Address, limits: Limits, connection: int | None = None
+) -> Received | Rejected:
+    """One datagram in; a Received to hand up, or a Rejected with an optional stateless reply."""
+    if data in KEEPALIVE:
+        return Rejected("keepalive", "CRLF keep-alive datagram")
+    try:
+        message = parse_datagram(data, max_size=limits.max_size, max_headers=limits.max_headers)
+        message.validate()
+        if isinstance(message, Request):
+            stamp_received(message, source)
+    except ParseError as error:
+        return _rejected(data, error)
+    return Received(message, source, local, connection)
+
+
+def _rejected(data: bytes, error: ParseError) -> Rejected:
+    reply = stateless_error(data, error)
+    reason = "parse_error_answered" if reply is not None else "parse_error_dropped"
+    return Rejected(reason, f"{error.status} {error.reason}", reply)

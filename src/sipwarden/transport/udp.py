@@ -1,0 +1,74 @@
+"""The UDP adapter (RFC 3261 §18): a thin asyncio DatagramProtocol.
+
+Each datagram goes through the pure `accept_datagram`; the adapter only sends what it returns
+(a stateless error, back to the source per §18.2.2 for an unanswerable-otherwise request),
+counts and logs rejects, and hands good messages to `on_message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, cast
+
+from sipwarden.transport.address import Address, Destination, Received
+from sipwarden.transport.counters import DropCounters
+from sipwarden.transport.inbound import Limits, Rejected, accept_datagram
+from sipwarden.transport.listen import ListenSpec
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Received], None]
+
+
+class UdpTransport(asyncio.DatagramProtocol):
+    """One UDP listener; `local` is known once `connection_made` has run."""
+
+    def __init__(self, on_message: Handler, limits: Limits) -> None:
+        self.on_message = on_message
+        self.limits = limits
+        self.counters = DropCounters()
+        self.local = Address("UDP", "", 0)
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is not a subclass
+        host, port = transport.get_extra_info("sockname")[:2]
+        self.local = Address("UDP", host, port)  # uvloop runs this soon after bind, not during
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        source = Address("UDP", addr[0], addr[1])
+        outcome = accept_datagram(data, source, self.local, self.limits)
+        if isinstance(outcome, Rejected):
+            self._reject(outcome, source)
+        else:
+            self.on_message(outcome)
+
+    def _reject(self, rejected: Rejected, source: Address) -> None:
+        self.counters.count(rejected.reason)
+        log.info("udp reject reason=%s source=%s %s", rejected.reason, source, rejected.detail)
+        if rejected.reply is not None:
+            self.send(rejected.reply, Destination(source))
+
+    def send(self, data: bytes, destination: Destination) -> None:
+        """Send one datagram to `destination.address`."""
+        if self._transport is None or self._transport.is_closing():
+            self.counters.count("send_closed")
+            return
+        address = destination.address
+        self._transport.sendto(data, (address.host, address.port))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+async def start_udp(spec: ListenSpec, on_message: Handler, limits: Limits) -> UdpTransport:
+    """Bind a UDP listener for `spec` (IPv4 or IPv6, port 0 for any) on the running loop."""
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_datagram_endpoint(
+        lambda: UdpTransport(on_message, limits), local_addr=(spec.host, spec.port)
+    )
+    host, port = transport.get_extra_info("sockname")[:2]
+    protocol.local = Address("UDP", host, port)
+    return protocol
