@@ -104,7 +104,10 @@ def parse_delta_seconds(text: str) -> int:
     """delta-seconds (§25.1): 1*DIGIT, at most 2**32-1; ParseError otherwise (no wrap-around)."""
     if not text.isdigit() or not text.isascii():
         raise ParseError("bad delta-seconds")
-    value = int(text)
+    significant = text.lstrip("0")
+    if len(significant) > 10:  # never hand int() thousands of digits (RFC 4475 scalar02)
+        raise ParseError("delta-seconds out of range")
+    value = int(significant or "0")
     if value > 0xFFFFFFFF:
         raise ParseError("delta-seconds out of range")
     return value

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.sip.message import Request, Response, decode_value, encode_value
 from sipwarden.sip.names import canonical, key_of, key_of_bytes
+from sipwarden.sip.parser import MAX_MESSAGE_SIZE
 from sipwarden.sip.scan import split_commas
 from sipwarden.sip.status import reason_for
 from sipwarden.sip.via import parse_via
@@ -113,8 +114,10 @@ def stateless_error(data: bytes, error: ParseError) -> bytes | None:
         if b";tag=" not in kept[i].replace(b" ", b"").lower():
             kept[i] = kept[i] + b";tag=" + derive_tag(head[:512]).encode()
     reason = error.reason if error.reason.isprintable() else reason_for(error.status)
-    response = _finish(error.status, reason, keys, kept, (), b"", None)
-    return response.serialize()
+    wire = _finish(error.status, reason, keys, kept, (), b"", None).serialize()
+    # A reply no peer could read (over the datagram limit: a request made of huge Vias) is
+    # dropped rather than sent.
+    return wire if len(wire) <= MAX_MESSAGE_SIZE else None
 
 
 def _loose_lines(head: bytes) -> list[bytes] | None:

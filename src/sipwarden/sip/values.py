@@ -11,7 +11,7 @@ from sipwarden.sip.scan import Params, format_params, is_token, parse_params, sp
 
 _CSEQ_RE = re.compile(r"([0-9]+)[ \t]+([^ \t]+)")
 _MEDIA_RE = re.compile(r"([^/\s;]+)\s*/\s*([^/\s;]+)\s*(;.*)?", re.DOTALL)
-_RETRY_RE = re.compile(r"([0-9]+)\s*(\([^)]*\))?\s*(;.*)?", re.DOTALL)
+_RETRY_RE = re.compile(r"([0-9]+)(?:\s*(\([^)]*\)))?\s*(;.*)?", re.DOTALL)  # no \s*\s* backtracking
 CSEQ_LIMIT = 2**31  # §8.1.1.5: the sequence number MUST be less than 2**31
 
 
