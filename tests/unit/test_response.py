@@ -108,3 +108,9 @@ def test_build_request_from_parts() -> None:
         build_request("BAD METHOD", "sip:x", [])
     with pytest.raises(LocalError):
         build_request("OPTIONS", "sip:x y", [])
+
+
+def test_content_length_among_extra_headers_is_never_duplicated() -> None:
+    r = build_response(request(), 200, headers=[("Content-Length", "99")], body=b"ab")
+    out = parse_message(r.serialize())
+    assert out.header_lines("Content-Length") == ["2"] and out.body == b"ab"

@@ -10,7 +10,7 @@ right by every body edit and added on serialization when a message that lacked i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from sipwarden.errors import LocalError, ParseError
@@ -39,6 +39,28 @@ from sipwarden.sip.via import Via, parse_via
 CRLF = b"\r\n"
 T = TypeVar("T")
 _MISSING: Any = object()
+
+
+def append_header_lines(
+    keys: list[str],
+    lines: list[bytes],
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    content_type: str | None,
+) -> None:
+    """Append `headers` (canonical spelling), Content-Type when given, and the body's true
+    Content-Length; a Content-Length among `headers` is ignored so there is never a second one."""
+    for name, value in headers:
+        key = key_of(name)
+        if key == "content-length":
+            continue
+        keys.append(key)
+        lines.append(canonical(key).encode() + b": " + encode_value(value))
+    if content_type is not None:
+        keys.append("content-type")
+        lines.append(b"Content-Type: " + encode_value(content_type))
+    keys.append("content-length")
+    lines.append(b"Content-Length: " + str(len(body)).encode())
 
 
 class _Cached(Generic[T]):

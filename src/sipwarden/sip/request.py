@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sipwarden.errors import LocalError
-from sipwarden.sip.message import Request, encode_value
-from sipwarden.sip.names import canonical, key_of
+from sipwarden.sip.message import Request, append_header_lines
 from sipwarden.sip.scan import is_token
 
 
@@ -29,15 +28,5 @@ def build_request(
         raise LocalError("a Request-URI has no whitespace")
     keys: list[str] = []
     lines: list[bytes] = []
-    for name, value in headers:
-        key = key_of(name)
-        if key == "content-length":
-            continue
-        keys.append(key)
-        lines.append(canonical(key).encode() + b": " + encode_value(value))
-    if content_type is not None:
-        keys.append("content-type")
-        lines.append(b"Content-Type: " + encode_value(content_type))
-    keys.append("content-length")
-    lines.append(b"Content-Length: " + str(len(body)).encode())
+    append_header_lines(keys, lines, headers, body, content_type)
     return Request(method, text, keys, lines, body, None)

@@ -14,8 +14,8 @@ import hashlib
 from collections.abc import Iterable
 
 from sipwarden.errors import LocalError, ParseError
-from sipwarden.sip.message import Request, Response, decode_value, encode_value
-from sipwarden.sip.names import canonical, key_of, key_of_bytes
+from sipwarden.sip.message import Request, Response, append_header_lines, decode_value
+from sipwarden.sip.names import key_of_bytes
 from sipwarden.sip.parser import MAX_MESSAGE_SIZE
 from sipwarden.sip.scan import split_commas
 from sipwarden.sip.status import reason_for
@@ -76,15 +76,7 @@ def _finish(
     body: bytes,
     content_type: str | None,
 ) -> Response:
-    for name, value in headers:
-        key = key_of(name)
-        keys.append(key)
-        lines.append(canonical(key).encode() + b": " + encode_value(value))
-    if content_type is not None:
-        keys.append("content-type")
-        lines.append(b"Content-Type: " + encode_value(content_type))
-    keys.append("content-length")
-    lines.append(b"Content-Length: " + str(len(body)).encode())
+    append_header_lines(keys, lines, headers, body, content_type)
     phrase = reason if reason is not None else reason_for(status)
     if "\r" in phrase or "\n" in phrase:
         raise LocalError("reason phrase contains CR or LF")
