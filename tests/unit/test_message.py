@@ -303,3 +303,20 @@ def test_digest_headers_are_typed_and_never_split_on_commas() -> None:
     )
     (credentials,) = req.proxy_authorization
     assert credentials.username == "alice" and credentials.uri == "sip:bob@biloxi.example.com"
+
+
+def test_replace_top_via_keeps_the_rest_of_a_combined_line() -> None:
+    data = INVITE.replace(
+        b"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n",
+        b"Via: SIP/2.0/UDP a.example;branch=z9hG4bKa, SIP/2.0/UDP b.example;branch=z9hG4bKb\r\n",
+    )
+    m = parse_message(data)
+    assert m.top_via.host == "a.example"
+    m.replace_top_via("SIP/2.0/UDP a.example;branch=z9hG4bKa;received=192.0.2.1")
+    assert m.top_via.received == "192.0.2.1"
+    assert [v.host for v in m.vias] == ["a.example", "b.example"]
+    assert m.raw_lines()[0].startswith(b"Via: SIP/2.0/UDP a.example;branch=z9hG4bKa;received=")
+    assert m.header_lines("Via")[0].endswith(", SIP/2.0/UDP b.example;branch=z9hG4bKb")
+    m.remove_header("Via")
+    with pytest.raises(ParseError):
+        m.replace_top_via("SIP/2.0/UDP x.example")

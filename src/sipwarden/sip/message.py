@@ -484,6 +484,18 @@ class Message:
             self._replace_line(index, ", ".join(parts[1:]))
         return parts[0]
 
+    def replace_top_via(self, via: Via | str) -> None:
+        """Replace the topmost Via value (§18.2.1 stamping); other values on its line stay.
+
+        ParseError if there is no Via.
+        """
+        keys = self._keys
+        if "via" not in keys:
+            raise ParseError("missing Via header")
+        index = keys.index("via")
+        parts = split_commas(decode_value(self._lines[index]))
+        self._replace_line(index, ", ".join([str(via), *parts[1:]]))
+
     def push_via(self, via: Via | str) -> None:
         """Put a new Via on top (§16.6 step 8)."""
         keys = self._keys  # insert_header("via", ...) without the name lookup

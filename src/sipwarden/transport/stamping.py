@@ -26,8 +26,7 @@ def stamp_received(request: Request, source: Address) -> bool:
     if wants_rport:
         extra.append(("rport", str(source.port)))
     stamped = Via(via.transport, via.host, via.port, (*params, *extra), via.protocol)
-    request.pop_value("via")
-    request.push_via(stamped)
+    request.replace_top_via(stamped)
     return True
 
 
