@@ -13,7 +13,8 @@ from hypothesis import Phase, settings
 _PHASES = tuple(phase for phase in Phase if phase is not Phase.explain)
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, phases=_PHASES)
 settings.register_profile("fuzz", max_examples=10_000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,3 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if PROFILE == "fuzz":  # minutes per test by design: lift the per-test timeout
+        for item in items:
+            item.add_marker(pytest.mark.timeout(0))

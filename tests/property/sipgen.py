@@ -250,7 +250,8 @@ def addresses(draw: st.DrawFn, *, tag: bool | None = None, contact: bool = False
 # ----- whole messages ----------------------------------------------------------------------------
 
 COMPACT = {"via": "v", "from": "f", "to": "t", "call-id": "i", "contact": "m",
-           "content-length": "l", "content-type": "c", "supported": "k", "subject": "s"}  # fmt: skip
+           "content-length": "l", "content-type": "c", "supported": "k",
+           "subject": "s"}  # fmt: skip
 CANONICAL = {"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq",
              "max-forwards": "Max-Forwards", "contact": "Contact", "route": "Route",
              "record-route": "Record-Route", "content-length": "Content-Length",

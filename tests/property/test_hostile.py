@@ -155,7 +155,8 @@ HUGE = [b"4294967296", b"2147483648", b"18446744073709551616", b"9" * 30, b"0" *
 PIECES = [b"\r\n", b"\n", b"\r", b"\r\n ", b"\r\n\t", b"\r\n\r\n", b" ", b"\t", b'"', b"\\",
           b"<", b">", b";", b",", b":", b"@", b"[", b"]", b"=", b"%", b"%00", b"\x00", b"\xff",
           b"\xc3", b"\xe2\x80\xa8", b"sip:", b"SIP/2.0", b"z9hG4bK", b";tag=", b";branch=",
-          b"Via: ", b"v:", b"Content-Length: ", b"l: 1", b"Call-ID: ", b"CSeq: 1 ", b"*"]  # fmt: skip
+          b"Via: ", b"v:", b"Content-Length: ", b"l: 1", b"Call-ID: ", b"CSeq: 1 ",
+          b"*"]  # fmt: skip
 _index = st.integers(0, 10**6)
 mutation = st.one_of(
     st.tuples(st.just("flip"), _index, st.integers(1, 255)),
@@ -239,7 +240,8 @@ _VALUE_PIECES = [b"SIP/2.0/UDP ", b"SIP / 2.0 / TCP ", b"192.0.2.1", b"[2001:db8
                  b";expires=", b"1", b"4294967296", b"0", b"70", b" INVITE", b"*", b"application",
                  b"/sdp", b";charset=x", b" (comment)", b";duration=1", b"Digest ", b"realm=",
                  b'"r"', b", ", b",", b";", b"=", b'"', b"<", b">", b" ", b"\t", b"\r\n ",
-                 b"\\", b"%41", b"%", b"sips:", b"tel:+1", b"x:y", b"\xff", b"\xc3\xa9"]  # fmt: skip
+                 b"\\", b"%41", b"%", b"sips:", b"tel:+1", b"x:y", b"\xff",
+                 b"\xc3\xa9"]  # fmt: skip
 _STARTS = [b"INVITE sip:bob@example.com SIP/2.0", b"REGISTER sip:example.com SIP/2.0",
            b"OPTIONS sips:[2001:db8::1]:5061 SIP/2.0", b"FOO tel:+1 SIP/2.0", b"SIP/2.0 200 OK",
            b"SIP/2.0 404 ", b"ACK * SIP/2.0", b"INVITE sip:a SIP/3.0", b"SIP/2.0 099 x",
@@ -299,7 +301,7 @@ def test_stateless_error_never_raises(data: bytes, status: int, reason: str) -> 
     check_reply(data, ParseError(reason or "x", status))
 
 
-# ----- reproducers of bugs found by the properties above (see the report of 2026-11) -------------
+# ----- reproducers of bugs these properties found (fixed in ce78854, failing before it) ----
 
 _BASE = (
     b"OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK74bf9\r\n"
