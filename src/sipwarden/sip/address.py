@@ -9,6 +9,7 @@ The URI itself is parsed lazily (`.uri`) so relaying a message costs no URI pars
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sipwarden.errors import ParseError
 from sipwarden.sip.scan import (
@@ -134,29 +135,30 @@ def parse_name_addr(value: str, *, what: str = "address") -> NameAddr:
     """Parse one name-addr or addr-spec with its parameters (one element of a list)."""
     match = _FASTEST_RE.fullmatch(value)
     if match is not None:
-        quoted, tokens, uri_text, rest = match.groups()
-        if quoted is not None:
-            display: str | None = unquote(f'"{quoted}"') if "\\" in quoted else quoted
-        else:
-            display = tokens or None
-        if tokens and (tokens[0] == " " or tokens[-1] == " " or "  " in tokens):
-            return _parse_slow(value, what)
-        return NameAddr(uri_text, display, split_plain_params(rest) if rest else ())
+        return _from_match(match, value, what, split_plain_params)
     return _parse_name_addr_checked(value, what)
+
+
+def _from_match(
+    match: re.Match[str], value: str, what: str, parse_rest: Callable[[str], Params]
+) -> NameAddr:
+    """The NameAddr a fast-regex match describes; odd spacing in a token display name is left
+    to the exact path, which keeps it as written."""
+    quoted, tokens, uri_text, rest = match.groups()
+    if tokens and (tokens[0] == " " or tokens[-1] == " " or "  " in tokens):
+        return _parse_slow(value, what)
+    if quoted is not None:
+        display: str | None = unquote(f'"{quoted}"') if "\\" in quoted else quoted
+    else:
+        display = tokens or None
+    return NameAddr(uri_text, display, parse_rest(rest) if rest else ())
 
 
 def _parse_name_addr_checked(value: str, what: str) -> NameAddr:
     """parse_name_addr() without the one-match fast path (the reference it must agree with)."""
     match = _FAST_RE.fullmatch(value)
     if match is not None:
-        quoted, tokens, uri_text, rest = match.groups()
-        if quoted is not None:
-            display: str | None = unquote(f'"{quoted}"') if "\\" in quoted else quoted
-        else:
-            display = tokens or None
-        if tokens and (tokens[0] == " " or tokens[-1] == " " or "  " in tokens):
-            return _parse_slow(value, what)
-        return NameAddr(uri_text, display, parse_param_text(rest, what=what) if rest else ())
+        return _from_match(match, value, what, lambda rest: parse_param_text(rest, what=what))
     match = _FAST_SPEC_RE.fullmatch(value)
     if match is not None and match[1] != "*":
         rest = match[2]
