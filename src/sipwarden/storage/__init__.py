@@ -1,0 +1,1 @@
+"""Persistence backends for the stores (location, users, ...)."""
