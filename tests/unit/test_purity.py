@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 
-PACKAGES = ("sipwarden.sip", "sipwarden.transaction")
+PACKAGES = ("sipwarden.sip", "sipwarden.transaction", "sipwarden.registrar")
 FORBIDDEN = ("asyncio", "socket", "time")
 
 PROBE = """
