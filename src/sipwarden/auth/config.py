@@ -1,0 +1,136 @@
+"""What the digest authenticator offers: algorithms, qop, nonce lifetime, identity exemptions.
+
+The `[auth]` table of the configuration file maps onto `AuthConfig` key for key (see
+`AuthConfig.from_table` and docs/auth.md). Everything is checked when the object is built, so a
+bad file fails at load time with a LocalError naming the key, never at the first REGISTER.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sipwarden.auth.hashes import ALGORITHMS
+from sipwarden.errors import LocalError
+
+SESS_SUFFIX = "-sess"
+QOP_VALUES = ("auth", "auth-int")  # RFC 7616 §3.3, RFC 3261 §25.1 qop-value
+# The algorithm names we can be asked for: RFC 8760 §2 names and their "-sess" variants (§3.4.2).
+KNOWN_ALGORITHMS = (*ALGORITHMS, *(f"{name}{SESS_SUFFIX}" for name in ALGORITHMS))
+_CANONICAL = {name.upper(): name for name in KNOWN_ALGORITHMS}
+_TABLE_KEYS = frozenset({"algorithms", "qop", "nonce_ttl", "identity_exempt"})
+
+
+def canonical_algorithm(name: str) -> str | None:
+    """The algorithm's canonical spelling ("sha-256" -> "SHA-256"), None if we do not know it.
+
+    Algorithm names are case-insensitive tokens (RFC 7616 §3.3).
+    """
+    return _CANONICAL.get(name.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """Digest authentication settings (RFC 3261 §22, RFC 7616, RFC 8760).
+
+    - `algorithms`: offered in this order, one challenge header each; RFC 8760 §2.4 asks for the
+      preferred one first. Names from `KNOWN_ALGORITHMS`, any case; stored canonical.
+    - `qop`: "auth" and/or "auth-int" (RFC 7616 §3.3). Empty means RFC 2069-style challenges
+      without qop, for very old phones only: such credentials carry no nc and no cnonce.
+    - `nonce_ttl`: seconds a nonce stays usable after it was issued.
+    - `identity_exempt`: "user@domain" accounts allowed to send a From (To for REGISTER) other
+      than their own identity; domains compare case-insensitively.
+    """
+
+    algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    qop: tuple[str, ...] = ("auth",)
+    nonce_ttl: float = 300.0
+    identity_exempt: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "algorithms", _check_algorithms(self.algorithms))
+        object.__setattr__(self, "qop", _check_qop(self.qop))
+        object.__setattr__(self, "nonce_ttl", _check_ttl(self.nonce_ttl))
+        object.__setattr__(self, "identity_exempt", _check_exempt(self.identity_exempt))
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, object]) -> AuthConfig:
+        """Build from the `[auth]` table of the TOML file; missing keys take the defaults.
+
+        Lists become tuples (or a frozenset for identity_exempt); an unknown key or a value of
+        the wrong type is a LocalError naming it.
+        """
+        unknown = sorted(set(table) - _TABLE_KEYS)
+        if unknown:
+            raise LocalError(f"[auth]: unknown key(s) {', '.join(unknown)}")
+        defaults = cls()
+        return cls(
+            algorithms=_str_list(table, "algorithms", defaults.algorithms),
+            qop=_str_list(table, "qop", defaults.qop),
+            nonce_ttl=_number(table, "nonce_ttl", defaults.nonce_ttl),
+            identity_exempt=frozenset(_str_list(table, "identity_exempt", ())),
+        )
+
+    def is_exempt(self, user: str, domain: str) -> bool:
+        """True when `user@domain` may claim another identity (see `identity_exempt`)."""
+        return f"{user}@{domain.lower()}" in self.identity_exempt
+
+
+def _check_algorithms(algorithms: Iterable[str]) -> tuple[str, ...]:
+    names = tuple(algorithms)
+    if not names:
+        raise LocalError("[auth] algorithms: offer at least one algorithm")
+    canonical = []
+    for name in names:
+        known = canonical_algorithm(name) if isinstance(name, str) else None
+        if known is None:
+            raise LocalError(
+                f"[auth] algorithms: {name!r} is not one of {', '.join(KNOWN_ALGORITHMS)}"
+            )
+        canonical.append(known)
+    if len(set(canonical)) != len(canonical):
+        raise LocalError("[auth] algorithms: an algorithm is listed twice")
+    return tuple(canonical)
+
+
+def _check_qop(qop: Iterable[str]) -> tuple[str, ...]:
+    values = tuple(v.lower() if isinstance(v, str) else v for v in qop)
+    for value in values:
+        if value not in QOP_VALUES:
+            raise LocalError(f"[auth] qop: {value!r} is not one of {', '.join(QOP_VALUES)}")
+    if len(set(values)) != len(values):
+        raise LocalError("[auth] qop: a value is listed twice")
+    return values
+
+
+def _check_ttl(ttl: float) -> float:
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
+        raise LocalError("[auth] nonce_ttl: a number of seconds")
+    if not math.isfinite(ttl) or ttl <= 0:
+        raise LocalError(f"[auth] nonce_ttl: {ttl!r} is not a positive number of seconds")
+    return float(ttl)
+
+
+def _check_exempt(exempt: Iterable[str]) -> frozenset[str]:
+    normalized = set()
+    for entry in exempt:
+        user, at, domain = entry.rpartition("@") if isinstance(entry, str) else ("", "", "")
+        if not at or not user or not domain:
+            raise LocalError(f"[auth] identity_exempt: {entry!r} is not user@domain")
+        normalized.add(f"{user}@{domain.lower()}")
+    return frozenset(normalized)
+
+
+def _str_list(table: Mapping[str, object], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = table.get(key, default)
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise LocalError(f"[auth] {key}: a list of strings")
+
+
+def _number(table: Mapping[str, object], key: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise LocalError(f"[auth] {key}: a number")
+    return float(value)

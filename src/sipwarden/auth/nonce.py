@@ -1,0 +1,119 @@
+"""Stateless server nonces (RFC 7616 §3.3 "nonce", §5.4; RFC 3261 §22.4).
+
+How this works: a nonce is base64url (no padding) of
+
+    issued (8 bytes, big-endian milliseconds of wall-clock time)
+    | random (12 bytes)
+    | HMAC-SHA256(secret, issued | random | realm)[:16]
+
+so the server needs no table to know that it issued a nonce, for which realm and when: it
+recomputes the MAC. RFC 7616 §3.3 suggests exactly this shape (a time stamp plus a hash of it
+with a private key). A nonce is "stale" once `ttl` seconds have passed since it was issued: the
+MAC is good, the client only needs a fresh nonce, not a new password (RFC 7616 §3.3 "stale").
+Anything else (bad encoding, wrong length, a MAC that does not match, another realm) is
+"invalid". Replay within the lifetime is stopped by the nonce-count store (nonce_counts.py).
+
+`now` and the randomness are passed in (STYLE 1): os.urandom is only a default argument.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sipwarden.errors import LocalError
+
+NonceStatus = Literal["ok", "stale", "invalid"]
+
+_TIME = struct.Struct(">Q")
+_RANDOM_SIZE = 12
+_MAC_SIZE = 16
+_RAW_SIZE = _TIME.size + _RANDOM_SIZE + _MAC_SIZE  # 36 bytes -> 48 base64url characters
+_MIN_SECRET = 16
+# Exactly the base64url alphabet: b64decode would skip other characters (and urlsafe decoding
+# also takes "+" and "/"), letting two spellings name one nonce and dodge the nonce-count check.
+# 36 bytes are 12 whole base64 groups, so the 48 characters have no padding and no spare bits.
+_NONCE_RE = re.compile(r"[A-Za-z0-9_-]{48}")
+
+
+@dataclass(frozen=True, slots=True)
+class NonceCheck:
+    """The verdict on a nonce: `status`, and when it expires (0.0 for an invalid one)."""
+
+    status: NonceStatus
+    expires: float
+
+
+class Nonces:
+    """Issues and checks nonces for one secret and lifetime (`ttl`, seconds)."""
+
+    __slots__ = ("_random_bytes", "_secret", "_ttl")
+
+    def __init__(
+        self,
+        secret: bytes,
+        ttl: float,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        if len(secret) < _MIN_SECRET:
+            raise LocalError(f"the nonce secret needs at least {_MIN_SECRET} bytes")
+        if not ttl > 0:
+            raise LocalError("the nonce lifetime must be positive")
+        self._secret = secret
+        self._ttl = ttl
+        self._random_bytes = random_bytes
+
+    def issue(self, realm: str, now: float) -> str:
+        """A fresh nonce for `realm`, issued at `now` (wall-clock seconds)."""
+        random = self._random_bytes(_RANDOM_SIZE)
+        if len(random) != _RANDOM_SIZE:
+            raise LocalError("random_bytes returned the wrong number of bytes")
+        stamp = _TIME.pack(max(0, round(now * 1000)))
+        raw = stamp + random + self._mac(stamp, random, realm)
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    def check(self, nonce: str, realm: str, now: float) -> NonceCheck:
+        """Whether `nonce` is one we issued for `realm` and is still fresh at `now`.
+
+        A nonce dated further in the future than one lifetime (the clock went back a lot) is
+        treated as stale, so the client gets a fresh one instead of an error.
+        """
+        raw = _decode(nonce)
+        if raw is None:
+            return NonceCheck("invalid", 0.0)
+        stamp, random, mac = _split(raw)
+        if not hmac.compare_digest(mac, self._mac(stamp, random, realm)):
+            return NonceCheck("invalid", 0.0)
+        issued = _TIME.unpack(stamp)[0] / 1000
+        expires = issued + self._ttl
+        fresh = now < expires and issued - now < self._ttl
+        return NonceCheck("ok" if fresh else "stale", expires)
+
+    def _mac(self, stamp: bytes, random: bytes, realm: str) -> bytes:
+        # The realm is a domain name here: compared case-insensitively (RFC 3261 §19.1.4).
+        message = stamp + random + realm.lower().encode("utf-8", "surrogateescape")
+        return hmac.new(self._secret, message, hashlib.sha256).digest()[:_MAC_SIZE]
+
+
+def _decode(nonce: str) -> bytes | None:
+    """The raw bytes of a nonce of ours, or None when it cannot be one."""
+    if _NONCE_RE.fullmatch(nonce) is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
+    except (binascii.Error, ValueError):  # pragma: no cover - the regex admits only valid text
+        return None
+    return raw if len(raw) == _RAW_SIZE else None
+
+
+def _split(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    random_end = _TIME.size + _RANDOM_SIZE
+    return raw[: _TIME.size], raw[_TIME.size : random_end], raw[random_end:]
