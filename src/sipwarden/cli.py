@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sipwarden import __version__
+from sipwarden import __version__, cli_users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,11 +15,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="start the proxy (so far: prints the version and exits)")
     commands.add_parser("version", help="print the version")
+    cli_users.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "users":
+        return cli_users.run(args)
     if args.command in ("run", "version", None):
         # The server itself arrives with the transport layer; until then `run` says what it is.
         print(f"sipwarden {__version__}")

@@ -1,0 +1,33 @@
+"""The TOML configuration file (pure: tomllib and dataclasses, no I/O beyond reading it).
+
+`load_config(path, overrides)` returns a frozen `Config`; every problem is a `ConfigError`
+whose message is one line, `FILE:LINE: [section] key: what is wrong`.
+"""
+
+from sipwarden.config.errors import ConfigError
+from sipwarden.config.load import load_config
+from sipwarden.config.model import (
+    AuthSection,
+    Config,
+    LogSection,
+    Overrides,
+    RegistrarSection,
+    ServerSection,
+    TimersSection,
+    TlsSection,
+    TransportSection,
+)
+
+__all__ = [
+    "AuthSection",
+    "Config",
+    "ConfigError",
+    "LogSection",
+    "Overrides",
+    "RegistrarSection",
+    "ServerSection",
+    "TimersSection",
+    "TlsSection",
+    "TransportSection",
+    "load_config",
+]

@@ -1,0 +1,73 @@
+"""Every section and key of the configuration file with the check its value must pass.
+
+The defaults are the dataclass defaults in `model`; a test keeps these keys and the dataclass
+fields in step.
+"""
+
+from __future__ import annotations
+
+from sipwarden.auth.hashes import ALGORITHMS
+from sipwarden.config import checks as c
+from sipwarden.config.model import (
+    AuthSection,
+    LogSection,
+    RegistrarSection,
+    ServerSection,
+    TimersSection,
+    TlsSection,
+    TransportSection,
+)
+
+MAX_DELTA_SECONDS = 2**32 - 1  # RFC 3261 §20.19: Expires is a 32-bit delta-seconds
+QOPS = ("auth", "auth-int")
+LEVELS = ("debug", "info", "warning", "error")
+FORMATS = ("text", "json")
+
+SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
+    "server": (
+        ServerSection,
+        {
+            "data_dir": c.nonempty_string,
+            "domains": c.array(c.domain),
+            "listen": c.array(c.listen, nonempty=True),
+        },
+    ),
+    "tls": (
+        TlsSection,
+        {"cert": c.string, "key": c.string, "ca": c.string, "verify_client": c.boolean},
+    ),
+    "transport": (
+        TransportSection,
+        {
+            "max_message_size": c.integer(1024, 16 * 1024 * 1024),
+            "idle_timeout": c.positive_number,
+            "max_connections_per_ip": c.integer(1),
+            "udp_mtu_limit": c.integer(576, 65535),
+        },
+    ),
+    "timers": (
+        TimersSection,
+        {"t1": c.positive_number, "t2": c.positive_number, "t4": c.positive_number},
+    ),
+    "registrar": (
+        RegistrarSection,
+        {
+            "min_expires": c.integer(1),
+            "max_expires": c.integer(1, MAX_DELTA_SECONDS),
+            "default_expires": c.integer(1),
+            "max_contacts": c.integer(1),
+        },
+    ),
+    "auth": (
+        AuthSection,
+        {
+            "algorithms": c.array(c.choice(ALGORITHMS), nonempty=True),
+            "qop": c.array(c.choice(QOPS), nonempty=True),
+            "nonce_ttl": c.positive_number,
+            "identity_exempt": c.array(c.address),
+        },
+    ),
+    "log": (LogSection, {"level": c.choice(LEVELS), "format": c.choice(FORMATS)}),
+}
+
+PATH_KEYS = {("server", "data_dir"), ("tls", "cert"), ("tls", "key"), ("tls", "ca")}
