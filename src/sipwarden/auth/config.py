@@ -43,7 +43,7 @@ class AuthConfig:
       than their own identity; domains compare case-insensitively.
     """
 
-    algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    algorithms: tuple[str, ...] = ("MD5", "SHA-256")
     qop: tuple[str, ...] = ("auth",)
     nonce_ttl: float = 300.0
     identity_exempt: frozenset[str] = frozenset()

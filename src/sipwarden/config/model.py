@@ -67,7 +67,7 @@ class RegistrarSection:
 class AuthSection:
     """[auth]: digest challenges (RFC 7616, RFC 8760) and From-identity exemptions."""
 
-    algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    algorithms: tuple[str, ...] = ("MD5", "SHA-256")
     qop: tuple[str, ...] = ("auth",)
     nonce_ttl: float = 300.0
     identity_exempt: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ from sipwarden.errors import LocalError
 
 def test_defaults() -> None:
     config = AuthConfig()
-    assert config.algorithms == ("SHA-256", "MD5")
+    assert config.algorithms == ("MD5", "SHA-256")
     assert config.qop == ("auth",)
     assert config.nonce_ttl == 300.0
     assert config.identity_exempt == frozenset()

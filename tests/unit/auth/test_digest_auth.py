@@ -80,7 +80,7 @@ def test_challenge_builds_into_a_response() -> None:
         request, challenged.status, challenged.reason, headers=challenged.headers
     )
     assert response.status == 401
-    assert [c.algorithm for c in response.www_authenticate] == ["SHA-256", "MD5"]
+    assert [c.algorithm for c in response.www_authenticate] == ["MD5", "SHA-256"]
 
 
 def test_rfc2069_config_sends_no_qop() -> None:

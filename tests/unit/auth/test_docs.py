@@ -15,11 +15,11 @@ DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 def test_auth_md_toml_example_loads() -> None:
     text = (DOCS / "auth.md").read_text()
-    block = re.search(r"```toml\n(.*?)```", text, re.DOTALL)
-    assert block is not None
-    config = AuthConfig.from_table(tomllib.loads(block.group(1))["auth"])
-    assert config.qop == ("auth", "auth-int")
-    assert config.is_exempt("gateway", "example.com")
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
+    configs = [AuthConfig.from_table(tomllib.loads(block)["auth"]) for block in blocks]
+    assert configs[0].algorithms == ("SHA-256", "MD5")
+    assert configs[-1].qop == ("auth", "auth-int")
+    assert configs[-1].is_exempt("gateway", "example.com")
 
 
 def test_example_file_lists_the_defaults() -> None:
