@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sipwarden.errors import ParseError
-from sipwarden.sip import MAX_HEADERS, MAX_MESSAGE_SIZE, Request, parse_datagram, stateless_error
+from sipwarden.sip import (
+    MAX_HEADERS,
+    MAX_MESSAGE_SIZE,
+    Request,
+    Response,
+    parse_datagram,
+    stateless_error,
+)
 from sipwarden.transport.address import Address, Received
 from sipwarden.transport.stamping import stamp_received
 
@@ -47,11 +54,37 @@ def accept_datagram(
         if isinstance(message, Request):
             stamp_received(message, source)
     except ParseError as error:
-        return _rejected(data, error)
+        return message_error(data, error)
     return Received(message, source, local, connection)
 
 
-def _rejected(data: bytes, error: ParseError) -> Rejected:
+def accept_message(
+    message: Request | Response, source: Address, local: Address, connection: int | None
+) -> Received | Rejected:
+    """A message a stream framer produced (RFC 3261 §18.3): validate and stamp it like a
+    datagram (§18.2.1, RFC 3581 §4). A bad message is answered from its own bytes; the stream's
+    framing is intact, so the connection stays open."""
+    try:
+        message.validate()
+        if isinstance(message, Request):
+            stamp_received(message, source)
+    except ParseError as error:
+        return message_error(message.serialize(), error)
+    return Received(message, source, local, connection)
+
+
+def framing_error(buffered: bytes, error: ParseError) -> Rejected:
+    """A stream whose framing is lost (§18.3: no usable Content-Length, too large, a broken
+    header section): answer from the bytes buffered so far when the Via can be read; the caller
+    then closes the connection, since the next message's start cannot be found."""
+    reply = stateless_error(buffered, error)
+    reason = "framing_error_answered" if reply is not None else "framing_error_dropped"
+    return Rejected(reason, f"{error.status} {error.reason}", reply)
+
+
+def message_error(data: bytes, error: ParseError) -> Rejected:
+    """One bad message (datagram, or a framed one on a stream): a stateless error answer when
+    it is an addressable request (§16.3, §18.2), else a drop."""
     reply = stateless_error(data, error)
     reason = "parse_error_answered" if reply is not None else "parse_error_dropped"
     return Rejected(reason, f"{error.status} {error.reason}", reply)
