@@ -19,11 +19,6 @@ def test_version() -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"sipwarden {__version__}"
 
 
-def test_run_prints_version_and_exits_cleanly() -> None:
-    result = run("run")
-    assert result.returncode == 0 and result.stdout.startswith(f"sipwarden {__version__}\n")
-
-
 def test_unknown_command_is_an_error() -> None:
     result = run("frobnicate")
     assert result.returncode == 2 and "invalid choice" in result.stderr

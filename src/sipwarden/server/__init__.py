@@ -1,0 +1,1 @@
+"""`sipwarden run`: the server process that wires transports, transactions and the cores."""

@@ -1,0 +1,164 @@
+"""`sipwarden run`: build the server from a Config, serve until told to stop, stop cleanly.
+
+Start-up order: open the embedded database (users, bindings, nonce-counts share one SQLite
+file in the data directory), load or create the nonce key, bind every listener (TLS/WSS get a
+self-signed pair when none is configured), then log one `ready` line. SIGTERM or SIGINT stops
+the listeners first, lets the answers in progress finish, then closes the stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sipwarden import __version__
+from sipwarden.auth.config import AuthConfig
+from sipwarden.auth.digest_auth import DigestAuth
+from sipwarden.auth.nonce_counts import SqliteNonceCounts
+from sipwarden.config.model import Config
+from sipwarden.location.sqlite import SqliteLocationStore
+from sipwarden.location.store import LocationStore
+from sipwarden.registrar.config import RegistrarConfig
+from sipwarden.registrar.registrar import Registrar
+from sipwarden.server.core import ServerCore
+from sipwarden.server.dispatcher import Dispatcher
+from sipwarden.server.interfaces import host_addresses
+from sipwarden.server.locality import Locality
+from sipwarden.server.registration import Registration
+from sipwarden.server.secret import load_or_create_secret
+from sipwarden.server.transports import bound_addresses, start_transports
+from sipwarden.storage.sqlite import connect, database_path
+from sipwarden.transaction import TimerConfig
+from sipwarden.transport.hub import Transports
+from sipwarden.users.store import SqliteUserStore
+
+log = logging.getLogger("sipwarden.server")
+SWEEP_INTERVAL = 1.0  # seconds between expiry sweeps of the location service
+
+
+@dataclass
+class Server:
+    """A running server; `stop()` ends `serve_forever()`."""
+
+    config: Config
+    transports: Transports
+    dispatcher: Dispatcher
+    core: ServerCore
+    location: LocationStore
+    database: sqlite3.Connection
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+async def start_server(config: Config) -> Server:
+    """Open the stores, bind the listeners and return the running server (logs `ready`)."""
+    data_dir = Path(config.server.data_dir)
+    conn = connect(database_path(data_dir))
+    users = SqliteUserStore(conn)
+    location = SqliteLocationStore(conn)
+    nonce_counts = SqliteNonceCounts(conn)
+    timers = TimerConfig(t1=config.timers.t1, t2=config.timers.t2, t4=config.timers.t4)
+    dispatcher = Dispatcher(sender=_NoSender(), timers=timers)
+    try:
+        transports = await start_transports(config, dispatcher.on_message)
+    except BaseException:
+        conn.close()
+        raise
+    dispatcher.sender = transports
+    bound = bound_addresses(transports)
+    sockets = [(address.host, address.port) for address in bound]
+    locality = Locality.build(config.server.domains, sockets, host_addresses())
+    registration = Registration(
+        locality=locality,
+        auth=DigestAuth(_auth_config(config), load_or_create_secret(data_dir)),
+        users=users,
+        nonce_counts=nonce_counts,
+        location=location,
+        registrar=Registrar(_registrar_config(config), is_self=locality.is_self),
+        wallclock=time.time,
+    )
+    core = ServerCore(dispatcher, locality, registration.answer)
+    dispatcher.core = core
+    server = Server(config, transports, dispatcher, core, location, conn)
+    log.info(
+        "sipwarden %s ready: listening on %s; domains: %s; data: %s",
+        __version__,
+        " ".join(str(address) for address in bound),
+        ", ".join(config.server.domains) or "(own addresses only)",
+        data_dir,
+    )
+    return server
+
+
+async def serve_forever(server: Server) -> None:
+    """Run until `server.stop()` (or SIGTERM/SIGINT), then stop cleanly."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, server.stop)
+    sweeper = asyncio.ensure_future(_sweep(server))
+    try:
+        await server.stopping.wait()
+    finally:
+        sweeper.cancel()
+        await _shutdown(server)
+
+
+async def _shutdown(server: Server) -> None:
+    log.info("sipwarden stopping")
+    await server.transports.close()
+    await server.core.drain()
+    server.dispatcher.close()
+    await server.location.close()
+    server.database.close()
+    log.info("sipwarden stopped")
+
+
+async def _sweep(server: Server) -> None:
+    """Remove expired bindings on time (RFC 3261 §10.3: a binding lasts its expiry, no more)."""
+    location = server.location
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL)
+        try:
+            for binding in await location.expire(time.time()):
+                log.info("binding expired aor=%s contact=%s", binding.aor, binding.contact)
+        except Exception:
+            log.exception("location sweep failed; retrying in %.0f s", SWEEP_INTERVAL)
+
+
+def _auth_config(config: Config) -> AuthConfig:
+    section = config.auth
+    return AuthConfig(
+        algorithms=section.algorithms,
+        qop=section.qop,
+        nonce_ttl=section.nonce_ttl,
+        identity_exempt=frozenset(section.identity_exempt),
+    )
+
+
+def _registrar_config(config: Config) -> RegistrarConfig:
+    section = config.registrar
+    return RegistrarConfig(
+        min_expires=section.min_expires,
+        max_expires=section.max_expires,
+        default_expires=section.default_expires,
+        max_contacts=section.max_contacts,
+    )
+
+
+class _NoSender:
+    """Stands in until the transports are bound (nothing can arrive before that)."""
+
+    def send(self, data: bytes, destination: object) -> None:
+        raise RuntimeError("transports not started")
+
+    def is_open(self, connection: int) -> bool:
+        return False
