@@ -59,7 +59,7 @@ class Server:
 
 
 async def start_server(config: Config) -> Server:
-    """Open the stores, bind the listeners and return the running server (logs `ready`)."""
+    """Open the stores, bind the listeners and return the server, ready to serve."""
     data_dir = Path(config.server.data_dir)
     conn = connect(database_path(data_dir))
     users = SqliteUserStore(conn)
@@ -68,7 +68,7 @@ async def start_server(config: Config) -> Server:
     timers = TimerConfig(t1=config.timers.t1, t2=config.timers.t2, t4=config.timers.t4)
     dispatcher = Dispatcher(sender=_NoSender(), timers=timers)
     try:
-        transports = await start_transports(config, dispatcher.on_message)
+        transports = await start_transports(config, dispatcher.on_message, dispatcher.send_failed)
     except BaseException:
         conn.close()
         raise
@@ -88,13 +88,6 @@ async def start_server(config: Config) -> Server:
     core = ServerCore(dispatcher, locality, registration.answer)
     dispatcher.core = core
     server = Server(config, transports, dispatcher, core, location, conn)
-    log.info(
-        "sipwarden %s ready: listening on %s; domains: %s; data: %s",
-        __version__,
-        " ".join(str(address) for address in bound),
-        ", ".join(config.server.domains) or "(own addresses only)",
-        data_dir,
-    )
     return server
 
 
@@ -105,6 +98,7 @@ async def serve_forever(server: Server) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, server.stop)
     sweeper = asyncio.ensure_future(_sweep(server))
+    _log_ready(server)  # after the handlers: a SIGTERM right after "ready" stops cleanly
     try:
         await server.stopping.wait()
     finally:
@@ -132,6 +126,16 @@ async def _sweep(server: Server) -> None:
                 log.info("binding expired aor=%s contact=%s", binding.aor, binding.contact)
         except Exception:
             log.exception("location sweep failed; retrying in %.0f s", SWEEP_INTERVAL)
+
+
+def _log_ready(server: Server) -> None:
+    log.info(
+        "sipwarden %s ready: listening on %s; domains: %s; data: %s",
+        __version__,
+        " ".join(str(address) for address in bound_addresses(server.transports)),
+        ", ".join(server.config.server.domains) or "(own addresses only)",
+        server.config.server.data_dir,
+    )
 
 
 def _auth_config(config: Config) -> AuthConfig:

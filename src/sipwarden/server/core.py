@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.locality import Locality
 from sipwarden.sip import Request, Response, SipUri, build_response
+from sipwarden.transaction import InviteServerTransaction
 from sipwarden.transport.address import Received
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,16 @@ class ServerCore:
             self._spawn(self._answer_async(self.register, request, received, transaction))
         else:
             self.dispatcher.respond(transaction, self._answer_now(request))
+
+    def cancelled(self, transaction: InviteServerTransaction) -> bool:
+        """Nothing is forwarded yet, so the dispatcher answers the INVITE with 487."""
+        return False
+
+    def handle_ack(self, ack: Request, received: Received) -> None:
+        self.dispatcher.counters.count("ack_without_transaction")
+
+    def handle_stray(self, response: Response, received: Received) -> None:
+        self.dispatcher.counters.count("stray_response")
 
     def _answer_now(self, request: Request) -> Response:
         uri = request.uri

@@ -1,12 +1,18 @@
-"""The transaction user's front door: transports in, server transactions, responses out.
+"""The transaction user's front door: transports in, transactions, messages out.
 
-How this works: every good message from a transport lands in `on_message`. A request that
-matches a live server transaction is a retransmission (or the ACK of a non-2xx) and is absorbed
-by it (RFC 3261 §17.2.3); a CANCEL is answered here (§9.2); any other request gets a new server
-transaction and goes to the `Core`, which answers through `respond`, at once or after awaiting a
-store. Whatever the transactions emit (responses, retransmissions) is sent per §18.2.2: over the
-connection the request came on while it is open, else to the Via's received/rport. One
-`loop.call_at` is kept armed for the table's earliest deadline (STYLE 5).
+How this works: every good message from a transport lands in `on_message`.
+- A request that matches a live server transaction is a retransmission (or the ACK of a
+  non-2xx) and is absorbed by it (RFC 3261 §17.2.3). A CANCEL is answered here (§9.2, §16.10):
+  200 when its INVITE transaction is found, else 481; the core then cancels what it forwarded,
+  or the INVITE ends with a local 487. An ACK that matches no transaction (the ACK of a 2xx,
+  §13.2.2.4) goes to the core to be routed without one (§16.11). Any other request gets a new
+  server transaction and goes to the core, which answers through `respond`.
+- A response is matched to the client transaction of the branch it answers (§17.1.3) and its
+  events go to the branch's `owner`; a response matching none goes to the core, which may
+  forward it statelessly (§16.11: 2xx retransmissions of an INVITE whose transaction ended).
+Whatever the transactions emit is sent: responses per §18.2.2 (over the connection the request
+came on while it is open, else to the Via's received/rport), requests to the destination the
+core chose. One `loop.call_at` stays armed for the table's earliest deadline (STYLE 5).
 """
 
 from __future__ import annotations
@@ -15,13 +21,23 @@ import asyncio
 import logging
 from typing import Protocol
 
-from sipwarden.sip import Request, Response, build_response
+from sipwarden.errors import ParseError
+from sipwarden.sip import Request, Response, build_response, parse_datagram
 from sipwarden.transaction import (
+    ClientTransaction,
+    InviteClientTransaction,
     InviteServerTransaction,
+    NonInviteClientTransaction,
     NonInviteServerTransaction,
+    RequestReceived,
+    ResponseReceived,
     Send,
+    TimedOut,
     TimerConfig,
     TransactionTable,
+    TransportError,
+    client_key,
+    client_transaction,
     server_transaction,
 )
 from sipwarden.transaction.base import Transaction
@@ -31,6 +47,7 @@ from sipwarden.transport.routing import response_destination
 
 log = logging.getLogger(__name__)
 ServerTx = InviteServerTransaction | NonInviteServerTransaction
+ClientTx = InviteClientTransaction | NonInviteClientTransaction
 
 
 class Sender(Protocol):
@@ -42,9 +59,30 @@ class Sender(Protocol):
 
 
 class Core(Protocol):
-    """The transaction user: answers each new request through `Dispatcher.respond`."""
+    """The transaction user: answers new requests, routes what has no transaction."""
 
     def handle(self, request: Request, received: Received, transaction: ServerTx) -> None: ...
+
+    def cancelled(self, transaction: InviteServerTransaction) -> bool:
+        """The caller cancelled `transaction` (§16.10); True when the core handles it (it has
+        branches to cancel), False to let the dispatcher answer the INVITE with 487."""
+        ...
+
+    def handle_ack(self, ack: Request, received: Received) -> None: ...
+
+    def handle_stray(self, response: Response, received: Received) -> None: ...
+
+
+class BranchOwner(Protocol):
+    """Who gets the outcome of a client transaction (a proxy branch, §16.7)."""
+
+    def on_branch_response(self, transaction: ClientTransaction, response: Response) -> None: ...
+
+    def on_branch_timeout(
+        self, transaction: ClientTransaction, response: Response | None
+    ) -> None: ...
+
+    def on_branch_error(self, transaction: ClientTransaction) -> None: ...
 
 
 class Dispatcher:
@@ -57,6 +95,8 @@ class Dispatcher:
         self.counters = DropCounters()
         self.core: Core | None = None
         self._origin: dict[Transaction, Received] = {}
+        self._destination: dict[Transaction, Destination] = {}
+        self._owner: dict[Transaction, BranchOwner] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
 
@@ -69,7 +109,7 @@ class Dispatcher:
         message = received.message
         now = self.now()
         if isinstance(message, Response):
-            self._stray_response(message, received)
+            self._response(message, received, now)
         else:
             self._request(message, received, now)
         self._rearm()
@@ -79,7 +119,7 @@ class Dispatcher:
         if transaction is not None:
             self._drain(transaction)
         elif request.method == "ACK":
-            self.counters.count("ack_without_transaction")  # a 2xx ACK: proxying is issue #5
+            self._ack(request, received)
         elif request.method == "CANCEL":
             self._cancel(request, received, now)
         else:
@@ -100,50 +140,125 @@ class Dispatcher:
         self._drain(transaction)
         return transaction
 
+    def _ack(self, ack: Request, received: Received) -> None:
+        if self.core is None:
+            self.counters.count("ack_without_transaction")
+            return
+        self.core.handle_ack(ack, received)
+
     def _cancel(self, cancel: Request, received: Received, now: float) -> None:
-        """§9.2: 200 to the CANCEL when its INVITE transaction is found, else 481; the INVITE,
-        if still unanswered, then ends with 487 (§9.2: "SHOULD ... respond ... with a 487")."""
+        """§9.2 and §16.10: 200 to a CANCEL whose INVITE transaction is found, else 481."""
         target = self.table.match_cancel(cancel)
         own = self._open(cancel, received, now)
         if target is None:
             self.respond(own, build_response(cancel, 481, "Call/Transaction Does Not Exist"))
             return
         self.respond(own, build_response(cancel, 200))
-        if target.last_response is None or target.last_response.status < 200:
+        if target.last_response is not None and target.last_response.status >= 200:
+            return
+        if self.core is None or not self.core.cancelled(target):
             self.respond(target, build_response(target.request, 487, "Request Terminated"))
 
-    def _stray_response(self, response: Response, received: Received) -> None:
-        transaction = self.table.receive(response, self.now())
-        if transaction is None:
-            # §18.1.2: a response matching no client transaction is for the core, and this
-            # element sends no requests yet (proxying arrives with issue #5): drop, counted.
-            self.counters.count("stray_response")
-            log.debug("stray response %s from %s", response.status, received.source)
-        else:
+    def _response(self, response: Response, received: Received, now: float) -> None:
+        transaction = self.table.receive(response, now)
+        if transaction is not None:
             self._drain(transaction)
+        elif self.core is not None:
+            self.core.handle_stray(response, received)  # §16.7 step 1 / §16.11
+        else:
+            self.counters.count("stray_response")
 
-    # ----- output --------------------------------------------------------------------------
+    # ----- output: server side --------------------------------------------------------------
     def respond(self, transaction: ServerTx, response: Response) -> None:
-        """The core answers `transaction` (§17.2.1, §17.2.2); a late answer to a transaction
-        that already ended (it timed out or was cancelled) is dropped and counted."""
-        if transaction not in self.table:
-            self.counters.count("late_response")
-            return
-        if transaction.last_response is not None and transaction.last_response.status >= 200:
+        """The core answers `transaction` (§17.2.1, §17.2.2). After a final answer only more
+        2xx to an INVITE may follow (RFC 6026 §7.1, Accepted state); a late answer to a
+        transaction that ended (timed out, cancelled, answered) is dropped and counted."""
+        if transaction not in self.table or not self._may_answer(transaction, response):
             self.counters.count("late_response")
             return
         self.table.send_response(transaction, response, self.now())
         self._drain(transaction)
         self._rearm()
 
+    @staticmethod
+    def _may_answer(transaction: ServerTx, response: Response) -> bool:
+        last = transaction.last_response
+        if last is None or last.status < 200:
+            return True
+        both_2xx = 200 <= last.status < 300 and 200 <= response.status < 300
+        return isinstance(transaction, InviteServerTransaction) and both_2xx
+
+    # ----- output: client side --------------------------------------------------------------
+    def send_request(
+        self, request: Request, destination: Destination, owner: BranchOwner
+    ) -> ClientTx:
+        """Start a client transaction for `request` towards `destination` (§17.1); its
+        responses, timeout or transport error go to `owner`."""
+        reliable = destination.address.reliable
+        now = self.now()
+        transaction = client_transaction(request, reliable=reliable, now=now, config=self.timers)
+        self.table.add(transaction)
+        self._destination[transaction] = destination
+        self._owner[transaction] = owner
+        self._drain(transaction)
+        self._rearm()
+        return transaction
+
+    def send_stateless(self, data: bytes, destination: Destination) -> None:
+        """Send without a transaction: an ACK for a 2xx, a 2xx retransmission (§16.11)."""
+        self.sender.send(data, destination)
+
+    def send_failed(self, data: bytes) -> None:
+        """The transports could not deliver `data`: if it was a request of one of our client
+        transactions, that transaction gets its transport error (§17.1.1.2, §17.1.2.2)."""
+        try:
+            message = parse_datagram(data)
+            key = client_key(message) if isinstance(message, Request) else None
+        except ParseError:
+            return
+        transaction = self.table.get(key) if key is not None else None
+        if isinstance(transaction, ClientTransaction):
+            self.table.transport_error(transaction, self.now())
+            self._drain(transaction)
+            self._rearm()
+
+    # ----- events ---------------------------------------------------------------------------
     def _drain(self, transaction: Transaction) -> None:
         while (event := transaction.next_event()) is not None:
             if isinstance(event, Send):
                 self._send(transaction, event.data)
+            elif isinstance(event, RequestReceived) and event.request.method == "ACK":
+                self._accepted_ack(transaction, event.request)
+            else:
+                self._to_owner(transaction, event)
         if transaction.terminated:
             self._origin.pop(transaction, None)
+            self._destination.pop(transaction, None)
+            self._owner.pop(transaction, None)
+
+    def _accepted_ack(self, transaction: Transaction, ack: Request) -> None:
+        """An ACK matched an INVITE server transaction in Accepted (RFC 6026 §8.7): the ACK
+        of a 2xx, which the core routes like any ACK without a transaction (§16.11)."""
+        origin = self._origin.get(transaction)
+        if self.core is not None and origin is not None:
+            self.core.handle_ack(ack, origin)
+
+    def _to_owner(self, transaction: Transaction, event: object) -> None:
+        owner = self._owner.get(transaction)
+        if owner is None or not isinstance(transaction, ClientTransaction):
+            return
+        if isinstance(event, ResponseReceived):
+            owner.on_branch_response(transaction, event.response)
+        elif isinstance(event, TimedOut):
+            owner.on_branch_timeout(transaction, event.response)
+        elif isinstance(event, TransportError):
+            owner.on_branch_error(transaction)
 
     def _send(self, transaction: Transaction, data: bytes) -> None:
+        destination = self._destination.get(transaction)
+        if destination is not None:
+            self.sender.send(data, destination)
+            return
         received = self._origin.get(transaction)
         if received is None:
             return

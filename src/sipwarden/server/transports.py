@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sipwarden.config.model import Config
-from sipwarden.transport.address import Address, Received
+from sipwarden.transport.address import Address, Destination, Received
 from sipwarden.transport.connections import ConnectionLimits
 from sipwarden.transport.hub import TransportConfig, Transports
 from sipwarden.transport.inbound import Limits
@@ -33,9 +33,19 @@ def transport_config(config: Config) -> TransportConfig:
     )
 
 
-async def start_transports(config: Config, on_message: Callable[[Received], None]) -> Transports:
-    """Bind every `[server] listen` spec; OSError or ListenSpecError when one cannot be."""
-    return await Transports.start(config.server.listen, on_message, transport_config(config))
+async def start_transports(
+    config: Config,
+    on_message: Callable[[Received], None],
+    on_send_failed: Callable[[bytes], None],
+) -> Transports:
+    """Bind every `[server] listen` spec; OSError or ListenSpecError when one cannot be.
+    `on_send_failed` gets the bytes of every message the transports could not deliver."""
+
+    def send_error(destination: Destination, reason: str, data: bytes) -> None:
+        on_send_failed(data)
+
+    specs = config.server.listen
+    return await Transports.start(specs, on_message, transport_config(config), send_error)
 
 
 def bound_addresses(transports: Transports) -> list[Address]:

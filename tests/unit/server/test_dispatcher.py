@@ -39,6 +39,17 @@ class RecordingCore:
     dispatcher: Dispatcher
     answer: Callable[[Request], Response | None]
     seen: list[tuple[Request, ServerTx]] = field(default_factory=list)
+    acks: list[Request] = field(default_factory=list)
+    strays: list[Response] = field(default_factory=list)
+
+    def cancelled(self, transaction: object) -> bool:
+        return False  # nothing forwarded: the dispatcher answers the INVITE with 487
+
+    def handle_ack(self, ack: Request, received: Received) -> None:
+        self.acks.append(ack)
+
+    def handle_stray(self, response: Response, received: Received) -> None:
+        self.strays.append(response)
 
     def handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
         self.seen.append((request, transaction))
@@ -142,14 +153,14 @@ def test_a_late_answer_after_cancel_is_dropped_and_counted() -> None:
     run(body)
 
 
-def test_stray_responses_and_2xx_acks_are_counted_not_crashing() -> None:
+def test_responses_and_acks_without_a_transaction_go_to_the_core() -> None:
     def body() -> None:
         dispatcher, core, _ = rig(lambda r: None)
         response = build_response(request("OPTIONS"), 200)
         dispatcher.on_message(Received(response, SOURCE, LOCAL))
         dispatcher.on_message(Received(request("ACK", branch="z9hG4bKack"), SOURCE, LOCAL))
-        assert dispatcher.counters["stray_response"] == 1
-        assert dispatcher.counters["ack_without_transaction"] == 1
+        assert [r.status for r in core.strays] == [200]  # §16.7 step 1 / §16.11
+        assert [a.method for a in core.acks] == ["ACK"]  # the ACK of a 2xx (§13.2.2.4)
         assert core.seen == []
         dispatcher.close()
 
@@ -178,6 +189,65 @@ def test_without_a_core_requests_get_503() -> None:
         dispatcher = Dispatcher(sender, TIMERS)
         dispatcher.on_message(Received(request("OPTIONS"), SOURCE, LOCAL))
         assert sender.statuses() == [503]
+        dispatcher.close()
+
+    run(body)
+
+
+@dataclass
+class Branch:
+    """A BranchOwner that records what its client transactions report."""
+
+    events: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def on_branch_response(self, transaction: object, response: Response) -> None:
+        self.events.append(("response", response.status))
+
+    def on_branch_timeout(self, transaction: object, response: Response | None) -> None:
+        self.events.append(("timeout", None if response is None else response.status))
+
+    def on_branch_error(self, transaction: object) -> None:
+        self.events.append(("error", None))
+
+
+DOWNSTREAM = Destination(Address("UDP", "192.0.2.20", 5060))
+
+
+def test_a_client_transaction_sends_retransmits_and_reports_responses() -> None:
+    async def body() -> None:
+        dispatcher, _, sender = rig(lambda r: None)
+        owner = Branch()
+        outgoing = request("OPTIONS", branch="z9hG4bKout1")
+        dispatcher.send_request(outgoing, DOWNSTREAM, owner)
+        await asyncio.sleep(0.025)  # Timer E: 10 ms, then 20 ms (T1 scaled down)
+        assert len(sender.sent) >= 2 and {d for _, d in sender.sent} == {DOWNSTREAM}
+        dispatcher.on_message(Received(build_response(outgoing, 200), DOWNSTREAM.address, LOCAL))
+        assert owner.events == [("response", 200)]
+        dispatcher.close()
+
+    run(body)
+
+
+def test_a_client_transaction_times_out_with_a_408() -> None:
+    async def body() -> None:
+        dispatcher, _, _ = rig(lambda r: None)
+        owner = Branch()
+        dispatcher.send_request(request("OPTIONS", branch="z9hG4bKout2"), DOWNSTREAM, owner)
+        await asyncio.sleep(64 * TIMERS.t1 + 0.1)  # Timer F = 64*T1 (§17.1.2.2)
+        assert owner.events == [("timeout", 408)]
+        dispatcher.close()
+
+    run(body)
+
+
+def test_a_failed_send_is_a_transport_error_for_its_transaction() -> None:
+    def body() -> None:
+        dispatcher, _, sender = rig(lambda r: None)
+        owner = Branch()
+        dispatcher.send_request(request("OPTIONS", branch="z9hG4bKout3"), DOWNSTREAM, owner)
+        dispatcher.send_failed(sender.sent[0][0])
+        dispatcher.send_failed(b"garbage")  # not ours: ignored
+        assert owner.events == [("error", None)]
         dispatcher.close()
 
     run(body)
