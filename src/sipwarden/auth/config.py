@@ -1,14 +1,14 @@
 """What the digest authenticator offers: algorithms, qop, nonce lifetime, identity exemptions.
 
-The `[auth]` table of the configuration file maps onto `AuthConfig` key for key (see
-`AuthConfig.from_table` and docs/auth.md). Everything is checked when the object is built, so a
-bad file fails at load time with a LocalError naming the key, never at the first REGISTER.
+The `[auth]` table of the configuration file (checked by `sipwarden.config` with file and line)
+maps onto `AuthConfig` key for key (docs/auth.md). The object checks itself too, so one built
+in code cannot be wrong either.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sipwarden.auth.hashes import ALGORITHMS
@@ -19,7 +19,6 @@ QOP_VALUES = ("auth", "auth-int")  # RFC 7616 §3.3, RFC 3261 §25.1 qop-value
 # The algorithm names we can be asked for: RFC 8760 §2 names and their "-sess" variants (§3.4.2).
 KNOWN_ALGORITHMS = (*ALGORITHMS, *(f"{name}{SESS_SUFFIX}" for name in ALGORITHMS))
 _CANONICAL = {name.upper(): name for name in KNOWN_ALGORITHMS}
-_TABLE_KEYS = frozenset({"algorithms", "qop", "nonce_ttl", "identity_exempt"})
 
 
 def canonical_algorithm(name: str) -> str | None:
@@ -53,24 +52,6 @@ class AuthConfig:
         object.__setattr__(self, "qop", _check_qop(self.qop))
         object.__setattr__(self, "nonce_ttl", _check_ttl(self.nonce_ttl))
         object.__setattr__(self, "identity_exempt", _check_exempt(self.identity_exempt))
-
-    @classmethod
-    def from_table(cls, table: Mapping[str, object]) -> AuthConfig:
-        """Build from the `[auth]` table of the TOML file; missing keys take the defaults.
-
-        Lists become tuples (or a frozenset for identity_exempt); an unknown key or a value of
-        the wrong type is a LocalError naming it.
-        """
-        unknown = sorted(set(table) - _TABLE_KEYS)
-        if unknown:
-            raise LocalError(f"[auth]: unknown key(s) {', '.join(unknown)}")
-        defaults = cls()
-        return cls(
-            algorithms=_str_list(table, "algorithms", defaults.algorithms),
-            qop=_str_list(table, "qop", defaults.qop),
-            nonce_ttl=_number(table, "nonce_ttl", defaults.nonce_ttl),
-            identity_exempt=frozenset(_str_list(table, "identity_exempt", ())),
-        )
 
     def is_exempt(self, user: str, domain: str) -> bool:
         """True when `user@domain` may claim another identity (see `identity_exempt`)."""
@@ -120,17 +101,3 @@ def _check_exempt(exempt: Iterable[str]) -> frozenset[str]:
             raise LocalError(f"[auth] identity_exempt: {entry!r} is not user@domain")
         normalized.add(f"{user}@{domain.lower()}")
     return frozenset(normalized)
-
-
-def _str_list(table: Mapping[str, object], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    value = table.get(key, default)
-    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise LocalError(f"[auth] {key}: a list of strings")
-
-
-def _number(table: Mapping[str, object], key: str, default: float) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LocalError(f"[auth] {key}: a number")
-    return float(value)

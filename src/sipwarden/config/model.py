@@ -64,6 +64,17 @@ class RegistrarSection:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxySection:
+    """[proxy]: how requests for local users are routed (RFC 3261 §16, redirect per §8.3)."""
+
+    mode: str = "proxy"
+    record_route: bool = True
+    timer_c: int = 180  # RFC 3261 §16.6 step 11
+    recurse_on_3xx: bool = True
+    max_forward_hops: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSection:
     """[auth]: digest challenges (RFC 7616, RFC 8760) and From-identity exemptions."""
 
@@ -71,6 +82,7 @@ class AuthSection:
     qop: tuple[str, ...] = ("auth",)
     nonce_ttl: float = 300.0
     identity_exempt: tuple[str, ...] = ()
+    authenticate_calls: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,7 @@ class Config:
     transport: TransportSection = field(default_factory=TransportSection)
     timers: TimersSection = field(default_factory=TimersSection)
     registrar: RegistrarSection = field(default_factory=RegistrarSection)
+    proxy: ProxySection = field(default_factory=ProxySection)
     auth: AuthSection = field(default_factory=AuthSection)
     log: LogSection = field(default_factory=LogSection)
 

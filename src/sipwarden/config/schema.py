@@ -11,6 +11,7 @@ from sipwarden.config import checks as c
 from sipwarden.config.model import (
     AuthSection,
     LogSection,
+    ProxySection,
     RegistrarSection,
     ServerSection,
     TimersSection,
@@ -22,6 +23,9 @@ MAX_DELTA_SECONDS = 2**32 - 1  # RFC 3261 §20.19: Expires is a 32-bit delta-sec
 QOPS = ("auth", "auth-int")
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("text", "json")
+MODES = ("proxy", "redirect")
+MAX_FORWARD_HOPS = 20
+MIN_TIMER_C = 180  # RFC 3261 §16.6 step 11: "greater than 3 minutes"; ProxyConfig agrees
 
 SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
     "server": (
@@ -58,6 +62,16 @@ SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
             "max_contacts": c.integer(1),
         },
     ),
+    "proxy": (
+        ProxySection,
+        {
+            "mode": c.choice(MODES),
+            "record_route": c.boolean,
+            "timer_c": c.integer(MIN_TIMER_C),
+            "recurse_on_3xx": c.boolean,
+            "max_forward_hops": c.integer(1, MAX_FORWARD_HOPS),
+        },
+    ),
     "auth": (
         AuthSection,
         {
@@ -65,6 +79,7 @@ SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
             "qop": c.array(c.choice(QOPS), nonempty=True),
             "nonce_ttl": c.positive_number,
             "identity_exempt": c.array(c.address),
+            "authenticate_calls": c.boolean,
         },
     ),
     "log": (LogSection, {"level": c.choice(LEVELS), "format": c.choice(FORMATS)}),

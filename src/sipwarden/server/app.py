@@ -24,18 +24,23 @@ from sipwarden.auth.nonce_counts import SqliteNonceCounts
 from sipwarden.config.model import Config
 from sipwarden.location.sqlite import SqliteLocationStore
 from sipwarden.location.store import LocationStore
+from sipwarden.proxy.config import ProxyConfig
+from sipwarden.proxy.identity import ProxyIdentity
 from sipwarden.registrar.config import RegistrarConfig
 from sipwarden.registrar.registrar import Registrar
 from sipwarden.server.core import ServerCore
 from sipwarden.server.dispatcher import Dispatcher
+from sipwarden.server.flows import family_of, interfaces_for
 from sipwarden.server.interfaces import host_addresses
 from sipwarden.server.locality import Locality
+from sipwarden.server.proxying import Proxy
 from sipwarden.server.registration import Registration
 from sipwarden.server.secret import load_or_create_secret
 from sipwarden.server.transports import bound_addresses, start_transports
 from sipwarden.storage.sqlite import connect, database_path
 from sipwarden.transaction import TimerConfig
 from sipwarden.transport.hub import Transports
+from sipwarden.users.forwarding import SqliteForwardingStore
 from sipwarden.users.store import SqliteUserStore
 
 log = logging.getLogger("sipwarden.server")
@@ -75,17 +80,43 @@ async def start_server(config: Config) -> Server:
     dispatcher.sender = transports
     bound = bound_addresses(transports)
     sockets = [(address.host, address.port) for address in bound]
-    locality = Locality.build(config.server.domains, sockets, host_addresses())
+    own = host_addresses()
+    locality = Locality.build(config.server.domains, sockets, own)
+    secret = load_or_create_secret(data_dir)
+    auth = DigestAuth(_auth_config(config), secret)
     registration = Registration(
         locality=locality,
-        auth=DigestAuth(_auth_config(config), load_or_create_secret(data_dir)),
+        auth=auth,
         users=users,
         nonce_counts=nonce_counts,
         location=location,
         registrar=Registrar(_registrar_config(config), is_self=locality.is_self),
         wallclock=time.time,
     )
-    core = ServerCore(dispatcher, locality, registration.answer)
+    section = config.proxy
+    proxy = Proxy(
+        dispatcher=dispatcher,
+        locality=locality,
+        identity=ProxyIdentity(
+            interfaces_for(bound, _advertised(own)), is_self=locality.is_self, secret=secret
+        ),
+        config=ProxyConfig(
+            record_route=section.record_route,
+            timer_c=float(section.timer_c),
+            recurse_on_3xx=section.recurse_on_3xx,
+        ),
+        auth=auth,
+        users=users,
+        nonce_counts=nonce_counts,
+        location=location,
+        forwarding=SqliteForwardingStore(conn),
+        wallclock=time.time,
+        authenticate_calls=config.auth.authenticate_calls,
+        redirect=section.mode == "redirect",
+        max_forward_hops=section.max_forward_hops,
+        mtu_limit=config.transport.udp_mtu_limit,
+    )
+    core = ServerCore(dispatcher, locality, registration.answer, proxy)
     dispatcher.core = core
     server = Server(config, transports, dispatcher, core, location, conn)
     return server
@@ -136,6 +167,17 @@ def _log_ready(server: Server) -> None:
         ", ".join(server.config.server.domains) or "(own addresses only)",
         server.config.server.data_dir,
     )
+
+
+def _advertised(addresses: set[str]) -> dict[str, str]:
+    """The address a wildcard listener puts in Via and Record-Route, per family: the host's
+    first non-loopback address, else the loopback."""
+    chosen: dict[str, str] = {}
+    for address in sorted(addresses):
+        family = family_of(address)
+        if address not in ("127.0.0.1", "::1") and family not in chosen:
+            chosen[family] = address
+    return chosen
 
 
 def _auth_config(config: Config) -> AuthConfig:

@@ -1,11 +1,10 @@
 """The transaction user of `sipwarden run`: which request gets which answer.
 
-- REGISTER goes to the registrar (RFC 3261 §10.3) through digest authentication.
-- OPTIONS addressed to the proxy itself (a local Request-URI without a user part) is answered
-  200 with what the proxy supports (RFC 3261 §11.2).
-- Every other request would be proxied (RFC 3261 §16), which arrives with issue #5; until then
-  it is answered 501 Not Implemented, the §21.5.2 answer for a method or function the server
-  does not support, so a caller is told at once instead of timing out.
+- REGISTER for a served domain goes to the registrar (RFC 3261 §10.3) through digest auth.
+- OPTIONS addressed to the proxy itself (a local Request-URI without a user part, no Route)
+  is answered 200 with what the proxy supports (RFC 3261 §11.2).
+- Every other request is proxied (RFC 3261 §16, `sipwarden.server.proxying`); its ACKs for
+  2xx and stray 2xx retransmissions are routed without a transaction (§16.11).
 
 Answers that need a store are computed in a task; a store failure becomes 503 with
 Retry-After (RFC 3261 §21.5.4) and a logged error, never a lost transaction.
@@ -16,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.locality import Locality
@@ -25,7 +25,10 @@ from sipwarden.transport.address import Received
 
 log = logging.getLogger(__name__)
 
-ALLOW = "REGISTER, OPTIONS, ACK, CANCEL"
+ALLOW = (
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, UPDATE, INFO, REFER, SUBSCRIBE, NOTIFY, "
+    "MESSAGE"
+)
 ACCEPT = "application/sdp"
 SUPPORTED = "path"
 RETRY_AFTER = "5"
@@ -36,34 +39,40 @@ Answer = Callable[[Request, Received], Awaitable[Response]]
 class ServerCore:
     """Answers each new request through the dispatcher; keeps its tasks until they finish."""
 
-    def __init__(self, dispatcher: Dispatcher, locality: Locality, register: Answer) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, locality: Locality, register: Answer, proxy: Proxying
+    ) -> None:
         self.dispatcher = dispatcher
         self.locality = locality
         self.register = register
+        self.proxy = proxy
         self._tasks: set[asyncio.Task[None]] = set()
 
     def handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
-        if request.method == "REGISTER":
-            self._spawn(self._answer_async(self.register, request, received, transaction))
-        else:
-            self.dispatcher.respond(transaction, self._answer_now(request))
-
-    def cancelled(self, transaction: InviteServerTransaction) -> bool:
-        """Nothing is forwarded yet, so the dispatcher answers the INVITE with 487."""
-        return False
-
-    def handle_ack(self, ack: Request, received: Received) -> None:
-        self.dispatcher.counters.count("ack_without_transaction")
-
-    def handle_stray(self, response: Response, received: Received) -> None:
-        self.dispatcher.counters.count("stray_response")
-
-    def _answer_now(self, request: Request) -> Response:
         uri = request.uri
         to_self = isinstance(uri, SipUri) and uri.user is None and self.locality.is_local(uri)
-        if request.method == "OPTIONS" and to_self:
-            return self.options_reply(request)
-        return build_response(request, 501, "Not Implemented", headers=[("Allow", ALLOW)])
+        if request.method == "REGISTER" and self.locality.is_local(uri):
+            self._spawn(self._answer_async(self.register, request, received, transaction))
+        elif request.method == "OPTIONS" and to_self and not request.routes:
+            self.dispatcher.respond(transaction, self.options_reply(request))
+        else:
+            self._spawn(self._proxy(request, received, transaction))
+
+    async def _proxy(self, request: Request, received: Received, transaction: ServerTx) -> None:
+        try:
+            await self.proxy.handle(request, received, transaction)
+        except Exception:
+            log.exception("store failure proxying %s from %s", request.method, received.source)
+            self.dispatcher.respond(transaction, _unavailable(request))
+
+    def cancelled(self, transaction: InviteServerTransaction) -> bool:
+        return self.proxy.cancelled(transaction)
+
+    def handle_ack(self, ack: Request, received: Received) -> None:
+        self.proxy.handle_ack(ack, received)
+
+    def handle_stray(self, response: Response, received: Received) -> None:
+        self.proxy.handle_stray(response, received)
 
     @staticmethod
     def options_reply(request: Request) -> Response:
@@ -78,9 +87,7 @@ class ServerCore:
             response = await answer(request, received)
         except Exception:
             log.exception("store failure answering %s from %s", request.method, received.source)
-            response = build_response(
-                request, 503, "Service Unavailable", headers=[("Retry-After", RETRY_AFTER)]
-            )
+            response = _unavailable(request)
         self.dispatcher.respond(transaction, response)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
@@ -92,3 +99,22 @@ class ServerCore:
         """Wait for the answers in progress (clean shutdown: nothing half-written)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _unavailable(request: Request) -> Response:
+    """RFC 3261 §21.5.4: 503 with Retry-After, for a failure of ours (a store, say)."""
+    return build_response(
+        request, 503, "Service Unavailable", headers=[("Retry-After", RETRY_AFTER)]
+    )
+
+
+class Proxying(Protocol):
+    """What the core hands to the proxy (sipwarden.server.proxying.Proxy)."""
+
+    async def handle(self, request: Request, received: Received, transaction: ServerTx) -> None: ...
+
+    def cancelled(self, transaction: InviteServerTransaction) -> bool: ...
+
+    def handle_ack(self, ack: Request, received: Received) -> None: ...
+
+    def handle_stray(self, response: Response, received: Received) -> None: ...

@@ -169,16 +169,18 @@ class Dispatcher:
             self.counters.count("stray_response")
 
     # ----- output: server side --------------------------------------------------------------
-    def respond(self, transaction: ServerTx, response: Response) -> None:
+    def respond(self, transaction: ServerTx, response: Response) -> bool:
         """The core answers `transaction` (§17.2.1, §17.2.2). After a final answer only more
         2xx to an INVITE may follow (RFC 6026 §7.1, Accepted state); a late answer to a
-        transaction that ended (timed out, cancelled, answered) is dropped and counted."""
+        transaction that ended (timed out, cancelled, answered) is not sent: counted, and
+        False returned (a proxy then sends a late 2xx statelessly, RFC 6026 §8.2)."""
         if transaction not in self.table or not self._may_answer(transaction, response):
             self.counters.count("late_response")
-            return
+            return False
         self.table.send_response(transaction, response, self.now())
         self._drain(transaction)
         self._rearm()
+        return True
 
     @staticmethod
     def _may_answer(transaction: ServerTx, response: Response) -> bool:

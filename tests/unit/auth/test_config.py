@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 import pytest
@@ -63,36 +62,3 @@ def test_canonical_algorithm() -> None:
     assert canonical_algorithm("sha-256") == "SHA-256"
     assert canonical_algorithm("SHA-256-SESS") == "SHA-256-sess"
     assert canonical_algorithm("SHA-1") is None
-
-
-DOC_EXAMPLE = """
-[auth]
-algorithms = ["SHA-256", "MD5"]
-qop = ["auth", "auth-int"]
-nonce_ttl = 300
-identity_exempt = ["gateway@example.com"]
-"""
-
-
-def test_from_table_reads_the_documented_example() -> None:
-    config = AuthConfig.from_table(tomllib.loads(DOC_EXAMPLE)["auth"])
-    assert config == AuthConfig(
-        algorithms=("SHA-256", "MD5"),
-        qop=("auth", "auth-int"),
-        nonce_ttl=300.0,
-        identity_exempt=frozenset({"gateway@example.com"}),
-    )
-
-
-def test_from_table_defaults_and_errors() -> None:
-    assert AuthConfig.from_table({}) == AuthConfig()
-    for table in (
-        {"algorithm": ["MD5"]},
-        {"algorithms": "MD5"},
-        {"qop": [1]},
-        {"nonce_ttl": "300"},
-        {"nonce_ttl": False},
-        {"identity_exempt": "a@b"},
-    ):
-        with pytest.raises(LocalError):
-            AuthConfig.from_table(table)

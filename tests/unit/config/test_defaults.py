@@ -42,10 +42,12 @@ def test_default_values() -> None:
     assert dataclasses.astuple(config.transport) == (65535, 600.0, 64, 1300)
     assert dataclasses.astuple(config.timers) == (0.5, 4.0, 5.0)
     assert dataclasses.astuple(config.registrar) == (60, 3600, 3600, 10)
+    assert dataclasses.astuple(config.proxy) == ("proxy", True, 180, True, 5)
     assert config.auth.algorithms == ("MD5", "SHA-256")
     assert config.auth.qop == ("auth",)
     assert config.auth.nonce_ttl == 300.0
     assert config.auth.identity_exempt == ()
+    assert config.auth.authenticate_calls is True
     assert (config.log.level, config.log.format) == ("info", "text")
 
 

@@ -5,13 +5,32 @@ from __future__ import annotations
 import asyncio
 
 from sipwarden.server.core import ServerCore
-from sipwarden.server.dispatcher import Dispatcher
+from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.locality import Locality
 from sipwarden.sip import Request, Response, build_response, parse_datagram
 from sipwarden.transport.address import Received
 from tests.unit.server.test_dispatcher import LOCAL, SOURCE, TIMERS, FakeSender, request
 
 LOCALITY = Locality.build(["example.com"], [("192.0.2.10", 5060)])
+
+
+class FakeProxy:
+    """Stands for sipwarden.server.proxying.Proxy: answers 299 to whatever it is given."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
+        self.dispatcher.respond(transaction, build_response(request, 299, "Proxied"))
+
+    def cancelled(self, transaction: object) -> bool:
+        return False
+
+    def handle_ack(self, ack: Request, received: Received) -> None:
+        return None
+
+    def handle_stray(self, response: Response, received: Received) -> None:
+        return None
 
 
 def answered(message: Request, register: object = None) -> list[Response]:
@@ -22,7 +41,12 @@ def answered(message: Request, register: object = None) -> list[Response]:
         async def default_register(req: Request, _: Received) -> Response:
             return build_response(req, 200)
 
-        dispatcher.core = ServerCore(dispatcher, LOCALITY, register or default_register)  # type: ignore[arg-type]
+        dispatcher.core = ServerCore(
+            dispatcher,
+            LOCALITY,
+            register or default_register,
+            FakeProxy(dispatcher),  # type: ignore[arg-type]
+        )
         dispatcher.on_message(Received(message, SOURCE, LOCAL))
         await dispatcher.core.drain()  # type: ignore[union-attr]
         dispatcher.close()
@@ -40,15 +64,18 @@ def with_uri(method: str, uri: str) -> Request:
 def test_options_to_the_proxy_itself_lists_what_it_supports() -> None:
     (reply,) = answered(with_uri("OPTIONS", "sip:example.com"))
     assert reply.status == 200
-    assert reply.allow == ["REGISTER", "OPTIONS", "ACK", "CANCEL"]
+    assert {"INVITE", "ACK", "CANCEL", "BYE", "REGISTER", "OPTIONS"} <= set(reply.allow)
     assert reply.supported == ["path"]
 
 
-def test_requests_for_users_are_not_proxied_yet_and_say_so() -> None:
-    (reply,) = answered(with_uri("OPTIONS", "sip:bob@example.com"))
-    assert (reply.status, reply.reason) == (501, "Not Implemented")
-    (reply,) = answered(with_uri("MESSAGE", "sip:example.com"))
-    assert reply.status == 501
+def test_requests_for_users_and_foreign_registers_go_to_the_proxy() -> None:
+    for method, uri in (
+        ("OPTIONS", "sip:bob@example.com"),
+        ("MESSAGE", "sip:example.com"),
+        ("REGISTER", "sip:example.org"),
+    ):
+        (reply,) = answered(with_uri(method, uri))
+        assert (reply.status, reply.reason) == (299, "Proxied")
 
 
 def test_register_is_answered_by_the_registration_coroutine() -> None:

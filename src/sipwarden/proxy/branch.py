@@ -1,0 +1,56 @@
+"""One branch of a response context: a target, its client transaction's progress, and the two
+timers the proxy runs for it (Timer C, RFC 3261 §16.6 step 11; the §9.1 wait after CANCEL)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sipwarden.proxy.targets import Target
+
+
+class BranchState(enum.Enum):
+    """Named after the INVITE client transaction states it mirrors (RFC 3261 §17.1.1)."""
+
+    CALLING = "calling"  # forwarded, nothing back yet
+    PROCEEDING = "proceeding"  # a provisional came back
+    COMPLETED = "completed"  # a final response (received or made up) ended it
+
+
+class CancelReason(enum.Enum):
+    CALLER = "caller"  # §16.10: the caller's CANCEL
+    ANSWERED = "answered"  # §16.7 step 10: a 2xx on another branch
+    GLOBAL_FAILURE = "6xx"  # §16.7 step 5: a 6xx on another branch
+    TIMER_C = "timer-c"  # §16.8
+    NO_ANSWER = "no-answer"  # the TargetGroup's timeout (serial forking)
+
+
+@dataclass(slots=True)
+class Branch:
+    branch_id: int
+    target: Target
+    group: int
+    state: BranchState = BranchState.CALLING
+    cancel: CancelReason | None = None
+    cancel_sent: bool = False
+    timer_c: float | None = None
+    cancel_deadline: float | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.state is not BranchState.COMPLETED
+
+    def deadlines(self) -> list[float]:
+        if not self.pending:
+            return []
+        return [d for d in (self.timer_c, self.cancel_deadline) if d is not None]
+
+    def complete(self) -> None:
+        self.state = BranchState.COMPLETED
+        self.timer_c = None
+        self.cancel_deadline = None
+
+    @property
+    def ended_by_us(self) -> bool:
+        """Cancelled because nobody answered (Timer C, group timeout): its 487 counts as 408."""
+        return self.cancel in (CancelReason.TIMER_C, CancelReason.NO_ANSWER)

@@ -1,0 +1,123 @@
+"""What the proxy knows about itself: its interfaces (one per transport and address family),
+which URIs are its own, and the secret its branch hashes are keyed with.
+
+Record-Route URIs (RFC 3261 §16.6 step 4) name the interface a request leaves or enters by:
+`sip:<host>:<port>;transport=<t>;lr` for UDP (no transport parameter), TCP and WS. For TLS
+and WSS the URI is `sips:` (RFC 5630 §3.1.3 deprecates `transport=tls`; a SIPS Record-Route
+keeps TLS on every hop of the dialog, which is what RFC 5630 §4.3 asks of a proxy that
+received the request over TLS), with `transport=ws` kept for WSS (RFC 7118 §5.2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sipwarden.errors import LocalError
+from sipwarden.sip.uri import SipUri, Uri, parse_uri
+from sipwarden.sip.via import Via
+
+Flow = tuple[str, str]  # (transport "udp"/"tcp"/"tls"/"ws"/"wss", family "ipv4"/"ipv6")
+TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
+FAMILIES = ("ipv4", "ipv6")
+
+
+def _norm_host(host: str) -> str:
+    bare = host[1:-1] if host.startswith("[") else host
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        return bare.lower().rstrip(".")
+
+
+def _default_port(transport: str) -> int:
+    """RFC 3261 §19.1.2 (and RFC 7118 for WSS): 5061 for TLS and WSS, else 5060."""
+    return 5061 if transport.lower() in ("tls", "wss") else 5060
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    """One way out of (and into) the proxy: `host` as written in Via and Record-Route (a
+    name or an address; IPv6 with brackets), `port` the listener's port."""
+
+    transport: str
+    family: str
+    host: str
+    port: int
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS or self.family not in FAMILIES:
+            raise LocalError(f"unknown interface {self.transport}/{self.family}")
+
+    @property
+    def flow(self) -> Flow:
+        return (self.transport, self.family)
+
+    @property
+    def sent_by(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def via(self, branch: str) -> str:
+        """The Via we add (§16.6 step 8) with `rport` (RFC 3581 §3) so the response comes back
+        to the port we sent from."""
+        return f"SIP/2.0/{self.transport.upper()} {self.sent_by};branch={branch};rport"
+
+    def record_route(self, *, secure: bool = False) -> str:
+        """The Record-Route URI for this interface (see the module docstring). `secure`: the
+        request needs a SIPS URI (§16.6 step 4: SIPS Request-URI or top Route)."""
+        scheme = "sips" if secure or self.transport in ("tls", "wss") else "sip"
+        param = "" if self.transport in ("udp", "tls") else f";transport={self._uri_transport}"
+        return f"{scheme}:{self.sent_by}{param};lr"
+
+    @property
+    def _uri_transport(self) -> str:
+        return "ws" if self.transport == "wss" else self.transport
+
+    def matches(self, host: str, port: int | None, transport: str) -> bool:
+        port = port if port is not None else _default_port(transport)
+        return _norm_host(host) == _norm_host(self.host) and port == self.port
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyIdentity:
+    """`interfaces`: one per (transport, family) the proxy sends on. `is_self`: the server's
+    `Locality.is_self` (a URI reaching one of our listeners). `secret`: keys the branch hash
+    (§16.6 step 8), so nobody else can forge one of our branches."""
+
+    interfaces: tuple[Interface, ...]
+    is_self: Callable[[Uri], bool]
+    secret: bytes
+
+    def __post_init__(self) -> None:
+        if not self.interfaces:
+            raise LocalError("a proxy needs at least one interface")
+        if len(self.secret) < 16:
+            raise LocalError("the branch secret must be at least 16 bytes")
+        if len({i.flow for i in self.interfaces}) != len(self.interfaces):
+            raise LocalError("one interface per transport and family")
+
+    def interface(self, flow: Flow) -> Interface:
+        for interface in self.interfaces:
+            if interface.flow == flow:
+                return interface
+        raise LocalError(f"no interface for {flow[0]}/{flow[1]}")
+
+    def is_record_route(self, uri: Uri) -> bool:
+        """True for a URI we put in Record-Route (§16.4: the strict-router check): no user
+        part, and the host and port of one of our interfaces."""
+        if not isinstance(uri, SipUri) or uri.user is not None:
+            return False
+        transport = uri.transport or ("tls" if uri.secure else "udp")
+        return any(i.matches(uri.host, uri.port, transport) for i in self.interfaces)
+
+    def owns(self, uri: Uri) -> bool:
+        """A Route value that indicates this proxy (§16.4): ours or one of our addresses."""
+        return self.is_record_route(uri) or self.is_self(uri)
+
+    def owns_text(self, text: str) -> bool:
+        return self.owns(parse_uri(text))
+
+    def is_own_via(self, via: Via) -> bool:
+        """§16.3 item 4: a Via carrying one of our sent-by values."""
+        return any(i.matches(via.host, via.port, via.transport) for i in self.interfaces)

@@ -1,0 +1,315 @@
+"""Proxying in `sipwarden run`: RFC 3261 §16 over the stores, the pure proxy core and the
+dispatcher.
+
+For each new request that is not for the registrar or the proxy itself:
+1. §16.3 validation (`proxy.validate`): 483, 400, 416, 482, 420 answered at once.
+2. §16.4 route preprocessing (`proxy.preprocess`) on a copy.
+3. §16.5 target determination:
+   - a request inside a dialog (To tag) or carrying Route values after ours were removed is
+     forwarded to its Request-URI as is (loose routing, §16.12);
+   - a caller from a served domain must authenticate (407, §22.3) unless `[auth]
+     authenticate_calls = false`, and may only use its own identity (403);
+   - neither the caller nor the callee in a served domain: 403, this is not an open relay;
+   - a callee in a served domain: its registered contacts and call forwarding
+     (`proxy.forwarding.plan`), or 404 (unknown user: said only to authenticated callers,
+     others get 480 so an outsider cannot enumerate accounts), or 480 (offline);
+     in redirect mode the answer is 302 with the contacts (`proxy.redirect`);
+   - any other callee is forwarded to its Request-URI.
+4. §16.6/§16.7: a `Session` forks and collects the responses.
+ACKs for 2xx (no transaction) and 2xx retransmissions that outlived their client transaction
+are forwarded statelessly (§16.11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sipwarden.auth.digest_auth import Authenticated, DigestAuth
+from sipwarden.auth.nonce_counts import NonceCountStore
+from sipwarden.auth.store import CredentialStore
+from sipwarden.errors import ParseError
+from sipwarden.location.store import LocationStore
+from sipwarden.proxy.config import ProxyConfig
+from sipwarden.proxy.context import ResponseContext
+from sipwarden.proxy.forward import forward
+from sipwarden.proxy.forwarding import Plan, forward_uris, plan, splice
+from sipwarden.proxy.identity import Flow, ProxyIdentity
+from sipwarden.proxy.loop import branch_for
+from sipwarden.proxy.preprocess import preprocess
+from sipwarden.proxy.redirect import redirect_response
+from sipwarden.proxy.targets import Target, TargetGroup
+from sipwarden.proxy.validate import ReplyKind, validate
+from sipwarden.registrar.aor import aor_of
+from sipwarden.server.dispatcher import Dispatcher, ServerTx
+from sipwarden.server.flows import flow_of
+from sipwarden.server.locality import Locality, normalize_host
+from sipwarden.server.resolve import resolve
+from sipwarden.server.session import Session
+from sipwarden.sip import Request, Response, SipUri, build_response, parse_uri
+from sipwarden.sip.uri import Uri
+from sipwarden.transaction import InviteServerTransaction
+from sipwarden.transport.address import Destination, Received
+from sipwarden.transport.routing import response_destination
+from sipwarden.users.forwarding import Forwarding
+
+log = logging.getLogger(__name__)
+
+
+class ForwardingStore(Protocol):
+    async def get(self, user: str, domain: str) -> Forwarding | None: ...
+
+
+@dataclass
+class Proxy:
+    """The proxy part of the server's core: one `Session` per proxied request."""
+
+    dispatcher: Dispatcher
+    locality: Locality
+    identity: ProxyIdentity
+    config: ProxyConfig
+    auth: DigestAuth
+    users: CredentialStore
+    nonce_counts: NonceCountStore
+    location: LocationStore
+    forwarding: ForwardingStore
+    wallclock: Callable[[], float]
+    authenticate_calls: bool = True
+    redirect: bool = False
+    max_forward_hops: int = 5
+    mtu_limit: int = 1300
+    sessions: dict[ServerTx, Session] = field(default_factory=dict)
+
+    def has_interface(self, flow: Flow) -> bool:
+        return any(i.flow == flow for i in self.identity.interfaces)
+
+    # ----- new requests --------------------------------------------------------------------
+    async def handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
+        """Answer or forward one new request (never raises on the peer's input)."""
+        try:
+            await self._handle(request, received, transaction)
+        except ParseError as error:
+            self.dispatcher.respond(
+                transaction, build_response(request, error.status, error.reason)
+            )
+
+    async def _handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
+        reply = validate(request, self.identity, self.config)
+        if reply is not None:
+            if reply.kind is not ReplyKind.DROP:
+                response = build_response(
+                    request, reply.status, reply.reason, headers=reply.headers
+                )
+                self.dispatcher.respond(transaction, response)
+            return
+        routed = preprocess(request, self.identity)
+        outcome = await self._targets(request, routed, received)
+        if isinstance(outcome, Response):
+            self.dispatcher.respond(transaction, outcome)
+            return
+        if transaction not in self.dispatcher.table:
+            return  # the caller gave up while we were looking (CANCEL answered 487, Timer)
+        context = ResponseContext(
+            request, outcome.groups, self.config, self._now(), outcome.on_failure
+        )
+        session = Session(self, request, routed, received, transaction, context)
+        self.sessions[transaction] = session
+        session.start()
+
+    async def _targets(
+        self, request: Request, routed: Request, received: Received
+    ) -> Plan | Response:
+        if routed.to.tag is not None or routed.routes:
+            return Plan([TargetGroup((Target(routed.uri_text, reason="route"),))])
+        caller = self._caller_domain(request)
+        callee_local = self.locality.is_local(routed.uri)
+        authenticated = False
+        if caller is not None and self.authenticate_calls:
+            outcome = await self._authenticate(request, caller, received)
+            if isinstance(outcome, Response):
+                return outcome
+            authenticated = True
+        elif caller is None and not callee_local:
+            return build_response(request, 403, "Relaying Denied")
+        if not callee_local:
+            return Plan([TargetGroup((Target(routed.uri_text, reason="foreign"),))])
+        return await self._local_callee(request, routed, authenticated or caller is not None)
+
+    def _caller_domain(self, request: Request) -> str | None:
+        uri = request.from_.uri
+        if isinstance(uri, SipUri) and self.locality.is_domain(uri.host):
+            return normalize_host(uri.host)
+        return None
+
+    async def _local_callee(
+        self, request: Request, routed: Request, trusted: bool
+    ) -> Plan | Response:
+        uri = routed.uri
+        assert isinstance(uri, SipUri)  # is_local holds only for SIP(S) URIs
+        if uri.user is None:
+            return build_response(request, 404, "Not Found")
+        domain = normalize_host(uri.host)
+        if await self.users.get_user(uri.user, domain) is None:
+            if trusted:
+                return build_response(request, 404, "Not Found")
+            return build_response(request, 480, "Temporarily Unavailable")
+        if self.redirect:
+            bindings = await self.location.lookup(aor_of(uri), self.wallclock())
+            forwarding = await self.forwarding.get(uri.user, domain)
+            return redirect_response(request, bindings, self.wallclock(), forwarding=forwarding)
+        result = await self._plan(uri.user, domain, 0)
+        if result.reply is not None:
+            return build_response(request, result.reply[0], result.reply[1])
+        return result
+
+    async def _plan(self, user: str, domain: str, hops: int) -> Plan:
+        """The user's contacts and forwarding; forwarding to another local user is planned
+        again, one hop deeper (`proxy.forwarding.splice`), bounded by max_forward_hops."""
+        aor = aor_of(SipUri(user=user, host=domain))
+        bindings = await self.location.lookup(aor, self.wallclock())
+        forwarding = await self.forwarding.get(user, domain)
+        result = plan(user, domain, bindings, forwarding, hops=hops, max_hops=self.max_forward_hops)
+        if hops >= self.max_forward_hops:
+            return result
+        resolved: dict[str, Plan] = {}
+        for text in forward_uris(forwarding, domain):
+            target = parse_uri(text)
+            if isinstance(target, SipUri) and target.user and self.locality.is_local(target):
+                resolved[text] = await self._plan(
+                    target.user, normalize_host(target.host), hops + 1
+                )
+        return splice(result, resolved) if resolved else result
+
+    async def _authenticate(
+        self, request: Request, realm: str, received: Received
+    ) -> Authenticated | Response:
+        """§22.3: a proxy challenges with 407 and Proxy-Authenticate."""
+        now = self.wallclock()
+        credentials = self.auth.credentials(request, realm, proxy=True)
+        if credentials is not None:
+            record = await self.users.get_user(credentials.username or "", realm)
+            verdict = self.auth.verify(request, realm, credentials, record, now=now)
+            if isinstance(verdict, Authenticated):
+                if not await self.nonce_counts.advance(
+                    verdict.nonce, verdict.nc, verdict.nonce_expires, now
+                ):
+                    return self._challenge(request, realm, now, stale=True)
+                if not self.auth.identity_ok(request, verdict):
+                    return build_response(request, 403, "Forbidden")
+                return verdict
+            log.info(
+                "auth failed user=%r realm=%s source=%s reason=%s",
+                credentials.username,
+                realm,
+                received.source,
+                verdict.reason,
+            )
+            return self._challenge(request, realm, now, stale=verdict.stale)
+        return self._challenge(request, realm, now, stale=False)
+
+    def _challenge(self, request: Request, realm: str, now: float, *, stale: bool) -> Response:
+        challenged = self.auth.challenge(request, realm, proxy=True, now=now, stale=stale)
+        return build_response(
+            request, challenged.status, challenged.reason, headers=challenged.headers
+        )
+
+    # ----- sessions ------------------------------------------------------------------------
+    def upstream(self, transaction: ServerTx, response: Response) -> None:
+        """A response for the caller; a 2xx after the final answer goes statelessly (RFC 6026
+        §8.2: the server transaction no longer sends it)."""
+        if not self.dispatcher.respond(transaction, response) and 200 <= response.status < 300:
+            self._stateless_response(response)
+
+    def finished(self, transaction: ServerTx) -> None:
+        session = self.sessions.pop(transaction, None)
+        if session is not None:
+            session.close()
+
+    def cancelled(self, transaction: InviteServerTransaction) -> bool:
+        session = self.sessions.get(transaction)
+        if session is None:
+            return False
+        session.cancel()
+        return True
+
+    # ----- without a transaction (§16.11) --------------------------------------------------
+    def handle_ack(self, ack: Request, received: Received) -> None:
+        """The ACK of a 2xx: routed by its Route set / Request-URI, without a transaction."""
+        reply = validate(ack, self.identity, self.config)
+        if reply is not None:
+            return
+        try:
+            routed = preprocess(ack, self.identity)
+        except ParseError:
+            return
+        if (
+            not routed.routes
+            and self.locality.is_local(routed.uri)
+            and self.identity.is_self(routed.uri)
+        ):
+            return  # addressed to us: nothing to route it to
+        inbound = flow_of(received.local)
+        branch = branch_for(ack, self.identity, 0)
+        target = Target(routed.uri_text, reason="ack")
+        built = forward(
+            routed,
+            target,
+            self.identity,
+            self.config,
+            branch=branch,
+            inbound=inbound,
+            outbound=inbound,
+        )
+        task = asyncio.ensure_future(
+            self._send_ack(built.request, built.next_hop, routed, target, inbound, branch)
+        )
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _send_ack(
+        self,
+        request: Request,
+        hop: Uri,
+        routed: Request,
+        target: Target,
+        inbound: Flow,
+        branch: str,
+    ) -> None:
+        address = await resolve(hop)
+        if address is None:
+            return
+        outbound = flow_of(address)
+        if outbound != inbound and self.has_interface(outbound):
+            request = forward(
+                routed,
+                target,
+                self.identity,
+                self.config,
+                branch=branch,
+                inbound=inbound,
+                outbound=outbound,
+            ).request
+        self.dispatcher.send_stateless(request.serialize(), Destination(address))
+
+    def handle_stray(self, response: Response, received: Received) -> None:
+        """A response no client transaction wants: a 2xx retransmission of an INVITE whose
+        transaction ended is forwarded statelessly (§16.11, RFC 6026 §8.2); others dropped."""
+        if not (200 <= response.status < 300 and response.cseq.method == "INVITE"):
+            self.dispatcher.counters.count("stray_response")
+            return
+        if not self.identity.is_own_via(response.top_via):
+            self.dispatcher.counters.count("stray_response")
+            return
+        response.pop_via()
+        if not response.has("via"):
+            return
+        self._stateless_response(response)
+
+    def _stateless_response(self, response: Response) -> None:
+        destination = response_destination(response.top_via, None, False)
+        self.dispatcher.send_stateless(response.serialize(), destination)
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()

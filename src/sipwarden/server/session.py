@@ -1,0 +1,243 @@
+"""One proxied request in `sipwarden run`: the §16.7 response context driven over real I/O.
+
+How this works: a `Session` owns the pure `ResponseContext` of one request and the client
+transactions of its branches. It feeds the context what the branches report (responses,
+Timer B/F, transport errors), the caller's CANCEL and its own deadlines (Timer C, a group's
+no-answer timeout), and carries out what the context asks: forward a copy on a new branch
+(§16.6: build it, find the next hop's address, start a client transaction), CANCEL a branch
+(§9.1), send a response upstream (through the server transaction; a 2xx after the final
+answer goes statelessly, RFC 6026 §8.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sipwarden.errors import ParseError
+from sipwarden.proxy.cancel import build_cancel
+from sipwarden.proxy.context import ResponseContext
+from sipwarden.proxy.events import CancelBranch, Finished, ForwardBranch, SendUpstream
+from sipwarden.proxy.forward import Forwarded, forward
+from sipwarden.proxy.identity import Flow
+from sipwarden.proxy.loop import branch_for
+from sipwarden.proxy.targets import Target
+from sipwarden.server.dispatcher import ServerTx
+from sipwarden.server.flows import family_of, flow_of, parse_address
+from sipwarden.server.resolve import literal_address, resolve
+from sipwarden.sip import Request, Response, SipUri, parse_uri
+from sipwarden.sip.uri import Uri
+from sipwarden.transaction import ClientTransaction
+from sipwarden.transport.address import RELIABLE, Address, Destination, Received
+
+if TYPE_CHECKING:
+    from sipwarden.server.proxying import Proxy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class BranchLeg:
+    """What was sent on one branch: the copy and where it went."""
+
+    request: Request
+    destination: Destination
+
+
+class _Ignore:
+    """The owner of our CANCEL transactions: their 200 or 481 changes nothing (§9.1)."""
+
+    def on_branch_response(self, transaction: ClientTransaction, response: Response) -> None:
+        return None
+
+    def on_branch_timeout(self, transaction: ClientTransaction, response: Response | None) -> None:
+        return None
+
+    def on_branch_error(self, transaction: ClientTransaction) -> None:
+        return None
+
+
+IGNORE = _Ignore()
+
+
+class Session:
+    """The context of one proxied request and its branches (a BranchOwner)."""
+
+    def __init__(
+        self,
+        proxy: Proxy,
+        original: Request,
+        routed: Request,
+        received: Received,
+        transaction: ServerTx,
+        context: ResponseContext,
+    ) -> None:
+        self.proxy = proxy
+        self.original = original
+        self.routed = routed
+        self.received = received
+        self.transaction = transaction
+        self.context = context
+        self.legs: dict[int, BranchLeg] = {}
+        self.branch_of: dict[ClientTransaction, int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    # ----- inputs --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.context.start(self.now())
+        self.pump()
+
+    def cancel(self) -> None:
+        """The caller's CANCEL (§16.10)."""
+        self.context.on_cancel(self.now())
+        self.pump()
+
+    def on_branch_response(self, transaction: ClientTransaction, response: Response) -> None:
+        self.context.on_response(self.branch_of[transaction], response, self.now())
+        self.pump()
+
+    def on_branch_timeout(self, transaction: ClientTransaction, response: Response | None) -> None:
+        self.context.on_branch_timeout(self.branch_of[transaction], self.now())
+        self.pump()
+
+    def on_branch_error(self, transaction: ClientTransaction) -> None:
+        self.context.on_transport_error(self.branch_of[transaction], self.now())
+        self.pump()
+
+    def _fire(self) -> None:
+        self._timer = None
+        self.context.on_timeout(self.now())
+        self.pump()
+
+    # ----- outputs -------------------------------------------------------------------------
+    def pump(self) -> None:
+        """Carry out everything the context asked for, then re-arm its one timer."""
+        while (event := self.context.next_event()) is not None:
+            if isinstance(event, ForwardBranch):
+                self._forward(event)
+            elif isinstance(event, CancelBranch):
+                self._cancel_branch(event.branch_id)
+            elif isinstance(event, SendUpstream):
+                self.proxy.upstream(self.transaction, event.response)
+            elif isinstance(event, Finished):
+                self.proxy.finished(self.transaction)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.context.next_deadline()
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for task in self._tasks:
+            task.cancel()
+
+    # ----- forwarding (§16.6) ---------------------------------------------------------------
+    def _forward(self, event: ForwardBranch) -> None:
+        inbound = flow_of(self.received.local)
+        first = self._build(event, inbound, inbound)
+        known = self._known_destination(event.target, first)
+        if known is not None:
+            self._send_branch(event, first, known)
+            return
+        task = asyncio.ensure_future(self._forward_resolved(event, first))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _forward_resolved(self, event: ForwardBranch, first: Forwarded) -> None:
+        address = await resolve(first.next_hop)
+        if address is None:
+            log.info("branch %d: cannot resolve %s", event.branch_id, first.next_hop)
+            self._branch_failed(event.branch_id)
+            return
+        self._send_branch(event, first, Destination(address))
+
+    def _known_destination(self, target: Target, built: Forwarded) -> Destination | None:
+        """Without DNS: the flow a phone registered over (stream transports: the connection it
+        keeps open, RFC 5626's idea), else an IP literal next hop."""
+        if target.source is not None and not target.path and built.next_hop == _uri(target.uri):
+            source = parse_address(target.source)
+            if source is not None and source.transport in RELIABLE:
+                return Destination(source)
+        address = literal_address(built.next_hop)
+        return None if address is None else Destination(address)
+
+    def _send_branch(
+        self, event: ForwardBranch, first: Forwarded, destination: Destination
+    ) -> None:
+        outbound = self._outbound_flow(first, destination)
+        if outbound is None:
+            self._branch_failed(event.branch_id)
+            return
+        destination = Destination(
+            Address(outbound[0].upper(), destination.address.host, destination.address.port),
+            destination.connection,
+        )
+        built = (
+            first
+            if outbound == flow_of(self.received.local)
+            else self._build(event, flow_of(self.received.local), outbound)
+        )
+        leg = BranchLeg(built.request, destination)
+        self.legs[event.branch_id] = leg
+        transaction = self.proxy.dispatcher.send_request(built.request, destination, self)
+        self.branch_of[transaction] = event.branch_id
+
+    def _outbound_flow(self, built: Forwarded, destination: Destination) -> Flow | None:
+        """The flow to send on: the destination's transport and family, moved from UDP to TCP
+        for a request over the MTU limit (RFC 3261 §18.1.1) unless the URI insists on UDP."""
+        address = destination.address
+        flow = (address.transport.lower(), family_of(address.host))
+        size = len(built.request.serialize())
+        hop = built.next_hop
+        pinned = isinstance(hop, SipUri) and hop.transport == "udp"
+        if flow[0] == "udp" and size > self.proxy.mtu_limit and not pinned:
+            tcp = ("tcp", flow[1])
+            if self.proxy.has_interface(tcp):
+                return tcp
+        return flow if self.proxy.has_interface(flow) else None
+
+    def _build(self, event: ForwardBranch, inbound: Flow, outbound: Flow) -> Forwarded:
+        branch = branch_for(self.original, self.proxy.identity, event.branch_id)
+        if not self.proxy.has_interface(outbound):
+            outbound = inbound
+        return forward(
+            self.routed,
+            event.target,
+            self.proxy.identity,
+            self.proxy.config,
+            branch=branch,
+            inbound=inbound,
+            outbound=outbound,
+        )
+
+    def _branch_failed(self, branch_id: int) -> None:
+        """No way to send the branch: a transport error, a local 503 (§16.9)."""
+        self.context.on_transport_error(branch_id, self.now())
+        self.pump()
+
+    def _cancel_branch(self, branch_id: int) -> None:
+        leg = self.legs.get(branch_id)
+        if leg is None:
+            return
+        cancel = build_cancel(leg.request)
+        self.proxy.dispatcher.send_request(cancel, leg.destination, IGNORE)
+
+
+def _uri(text: str) -> Uri | None:
+    try:
+        return parse_uri(text)
+    except ParseError:
+        return None
