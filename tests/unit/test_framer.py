@@ -57,6 +57,18 @@ def test_partial_body_waits() -> None:
     assert isinstance(framer.next_event(), Request)
 
 
+def test_pending_is_what_is_buffered_past_the_last_whole_message() -> None:
+    framer = StreamFramer()
+    assert framer.pending() == b""
+    framer.feed(MSG + b"\r\n\r\n" + MSG[:30])
+    assert framer.pending() == MSG + b"\r\n\r\n" + MSG[:30]
+    message, keepalive = drain(framer)
+    assert isinstance(message, Request) and keepalive == KeepAlive(ping=True)
+    assert framer.pending() == MSG[:30] and len(framer.pending()) == framer.buffered
+    framer.feed(MSG[30:])
+    assert isinstance(framer.next_event(), Request) and framer.pending() == b""
+
+
 def test_missing_content_length_loses_framing() -> None:
     framer = StreamFramer()
     framer.feed(MSG.replace(b"Content-Length: 5\r\n", b""))

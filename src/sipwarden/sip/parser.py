@@ -228,6 +228,11 @@ class StreamFramer:
         """Bytes received but not yet part of a whole message."""
         return len(self._buffer)
 
+    def pending(self) -> bytes:
+        """A copy of the bytes received but not yet part of a whole message (`buffered` long):
+        what a stateless error is built from when framing is lost (§18.3)."""
+        return bytes(self._buffer)
+
     def feed(self, data: bytes) -> None:
         self._buffer += data
 

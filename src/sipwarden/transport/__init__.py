@@ -4,8 +4,9 @@ What this package exports is pure (no sockets, no asyncio), so pure layers such 
 import it: parsing listen specs, the `received`/`rport` stamping of §18.2.1 and RFC 3581,
 response routing per §18.2.2 and the connection table (RFC 5923 aliases). The adapters are
 imported from their modules: `sipwarden.transport.hub.Transports` (every listener behind one
-`send`), `.udp`, `.stream` (TCP, TLS), `.websocket` (WS, WSS) and `.tls` (contexts and the
-self-signed certificate).
+`send`), `.udp`, `.stream` (a TCP or TLS connection), `.stream_listen` and `.stream_connect`
+(TCP/TLS listeners, outbound connections), `.websocket` (WS, WSS), `.accept` (what the stream
+listeners share) and `.tls` (contexts and the self-signed certificate).
 """
 
 from sipwarden.transport.address import Address, Destination, Peer, Received

@@ -28,16 +28,11 @@ from sipwarden.transport.connections import ConnectionLimits, ConnectionTable
 from sipwarden.transport.counters import DropCounters
 from sipwarden.transport.inbound import Limits
 from sipwarden.transport.listen import ListenSpec, parse_listen
-from sipwarden.transport.routing import MTU_LIMIT
-from sipwarden.transport.stream import (
-    Handler,
-    SendErrorHandler,
-    StreamConnection,
-    StreamContext,
-    StreamListener,
-    connect,
-    start_stream,
-)
+from sipwarden.transport.protocol import Handler
+from sipwarden.transport.routing import MTU_LIMIT, request_transport
+from sipwarden.transport.stream import SendErrorHandler, StreamConnection, StreamContext
+from sipwarden.transport.stream_connect import connect
+from sipwarden.transport.stream_listen import StreamListener, start_stream
 from sipwarden.transport.tls import TlsSettings, listener_context, outbound_context
 from sipwarden.transport.udp import UdpTransport, start_udp
 from sipwarden.transport.websocket import WsListener, start_ws
@@ -122,7 +117,7 @@ class Transports:
             config.limits,
             self.table,
             config.connection,
-            self.on_send_error,
+            on_send_error=self.on_send_error,
         )
 
     async def _listen(self, spec: ListenSpec, every: list[ListenSpec]) -> Listener:
@@ -178,12 +173,8 @@ class Transports:
         """
         data = request.serialize()
         address = destination.address
-        moved = (
-            address.transport == "UDP"
-            and destination.connection is None
-            and len(data) > self.config.mtu_limit
-            and not udp_only
-        )
+        way = request_transport(address.transport, len(data), udp_only, self.config.mtu_limit)
+        moved = destination.connection is None and way != address.transport.upper()
         if moved:
             request.replace_top_via(self._tcp_via(request.top_via))
             data = request.serialize()

@@ -42,11 +42,13 @@ def _fallback(via: Via) -> Address:
     return Address(via.transport, host, port)
 
 
-def request_transport(transport: str, size: int, congestion_controlled: bool = False) -> str:
-    """§18.1.1: a UDP request over 1300 bytes MUST go over a congestion-controlled transport
-    (TCP), unless the element is told to stay on UDP (`congestion_controlled`, RFC 3261 leaves
-    the fallback to the caller on failure)."""
-    if transport.upper() == "UDP" and size > MTU_LIMIT and not congestion_controlled:
+def request_transport(
+    transport: str, size: int, congestion_controlled: bool = False, limit: int = MTU_LIMIT
+) -> str:
+    """§18.1.1: a UDP request over `limit` bytes (1300 unless the path MTU is known to differ)
+    MUST go over a congestion-controlled transport (TCP), unless the element is told to stay
+    on UDP (`congestion_controlled`, RFC 3261 leaves the fallback to the caller on failure)."""
+    if transport.upper() == "UDP" and size > limit and not congestion_controlled:
         return "TCP"
     return transport.upper()
 

@@ -1,96 +1,59 @@
-"""The TCP and TLS adapter (RFC 3261 §18): one asyncio Protocol per connection, inbound or out.
+"""One TCP or TLS connection, inbound or out (RFC 3261 §18): the asyncio Protocol.
 
-How this works: an accepted connection is refused before reading a byte when its source IP
-already holds `max_per_ip` connections; otherwise it is registered in the shared
-`ConnectionTable`. TLS listeners accept sockets themselves and run the handshake after that
-check (`connect_accepted_socket`), so a failed handshake (an untrusted client certificate,
-TLS 1.1) is counted and logged like any reject; a bare `create_server(ssl=...)` would hide it.
+How this works: a plain TCP connection is refused before reading a byte when its source IP
+already holds `max_per_ip` connections, else registered in the shared `ConnectionTable`; TLS
+and outbound connections arrive admitted and registered (stream_listen.py, stream_connect.py).
 Bytes go to one `StreamFramer` (§18.3 Content-Length framing); each whole message goes through
 `accept_message` (validate, stamp `received`/`rport`) and up with the connection id, so the
 response returns on it (§18.2.2). A CRLF CRLF ping is answered with a CRLF pong (RFC 5626
-§3.5.1). A framing error is answered from the bytes buffered so far when the Via can be read,
-then the connection is closed. `IdleTimer` closes connections that finish no message in time,
-which also ends slow-loris peers. Outbound connections (`connect`) queue what is sent until
-the connection (and handshake) is up, and report a failure through `on_send_error`.
+§3.5.1). A framing error is answered from the bytes the framer still holds when the Via can be
+read, then the connection is closed. `IdleTimer` closes connections that finish no message in
+time, which also ends slow-loris peers. What is sent before an outbound connection is up is
+queued, and lost messages are reported through `on_send_error` if it never comes up. A peer
+that does not read what we send stops our reading too (backpressure, `ConnectionProtocol`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import ssl
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 from sipwarden.errors import ParseError
 from sipwarden.sip import KeepAlive, Request, Response, StreamFramer
-from sipwarden.transport.address import Address, Destination, Received
-from sipwarden.transport.connections import (
-    ConnectionLimits,
-    ConnectionTable,
-    IdleTimer,
-    alias_target,
-)
-from sipwarden.transport.counters import DropCounters
+from sipwarden.transport.address import Address, Destination
+from sipwarden.transport.connections import IdleTimer, alias_target
 from sipwarden.transport.inbound import (
-    Limits,
     Rejected,
     accept_message,
     framing_error,
     message_error,
 )
+from sipwarden.transport.protocol import ConnectionContext, ConnectionProtocol
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Received], None]
 # (where it was going, reason code, the bytes that were not sent): one call per lost message
 SendErrorHandler = Callable[[Destination, str, bytes], None]
 PONG = b"\r\n"  # RFC 5626 §3.5.1: a CRLF CRLF ping is answered by a single CRLF
 
 
 @dataclass
-class StreamContext:
-    """What every connection of one listener (or of the outbound side) shares."""
+class StreamContext(ConnectionContext):
+    """What every connection of one TCP/TLS listener (or of the outbound side) shares."""
 
-    transport: str
-    on_message: Handler
-    limits: Limits
-    table: ConnectionTable
-    conn_limits: ConnectionLimits
     on_send_error: SendErrorHandler | None = None
-    counters: DropCounters = field(default_factory=DropCounters)
     connections: set[StreamConnection] = field(default_factory=set)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    def drop(self, reason: str, source: Address, detail: str) -> None:
-        """Count and log one refused input or cut connection (STYLE 10)."""
-        self.counters.count(reason)
-        log.info("%s reject reason=%s source=%s %s", self.transport.lower(), reason, source, detail)
-
-    def admits(self, peer: Address) -> bool:
-        """True when `peer`'s IP may open one more connection; else counted and logged."""
-        table = self.table
-        if table.admits(peer.host):
-            return True
-        self.drop("connection_cap", peer, f"over {table.max_per_ip} per IP")
-        return False
-
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run `coro` as a task held here, so closing can cancel it and nothing is orphaned."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
 
 
-class StreamConnection(asyncio.Protocol):
+class StreamConnection(ConnectionProtocol):
     """One TCP or TLS connection; satisfies the `connections.Connection` protocol.
 
     Built with `peer` when the peer is known before the transport exists (outbound, and TLS
-    accepted by `_accept_tls`): it is registered at once, messages sent meanwhile are queued,
-    and a second request to the same peer finds it (§18.1 reuse). Without `peer` (plain TCP
-    from `create_server`) it is admitted and registered in `connection_made`.
+    accepted through `accept.Handshakes`): it is registered at once, messages sent meanwhile
+    are queued, and a second request to the same peer finds it (§18.1 reuse). Without `peer`
+    (plain TCP from `create_server`) it is admitted and registered in `connection_made`.
     """
 
     def __init__(
@@ -109,7 +72,6 @@ class StreamConnection(asyncio.Protocol):
         self._pending: list[bytes] = []
         limits = context.limits
         self._framer = StreamFramer(max_size=limits.max_size, max_headers=limits.max_headers)
-        self._shadow = bytearray()  # the framer's buffered bytes, for a 400 on a framing error
         self._timer = IdleTimer(context.conn_limits, self._loop.time())
         self._handle: asyncio.TimerHandle | None = None
         self._armed = 0.0
@@ -161,35 +123,36 @@ class StreamConnection(asyncio.Protocol):
         if self._closed:
             return
         framer = self._framer
-        self._shadow += data
         framer.feed(data)
+        read = framer.pending()  # one copy a read (at most max_size): a bad message's own bytes
         now = self._loop.time()
-        while not self._closed and self._next(now):
+        while not self._closed and self._next(now, read):
             pass
         if not self._closed:
-            del self._shadow[: len(self._shadow) - framer.buffered]
             self._timer.on_bytes(now, framer.buffered)
             self._arm()
 
-    def _next(self, now: float) -> bool:
+    def _next(self, now: float, read: bytes) -> bool:
         """Handle the framer's next event; False when it needs more bytes or framing is lost.
 
         A ParseError after the framer moved past the message (a bad start line, §18.3 framing
-        intact) is answered like a datagram and reading goes on; one that left the bytes in
-        place means the next message's start is unknown: answer if possible and close.
+        intact) is answered like a datagram from that message's bytes, cut from `read` (the
+        framer's `pending()` bytes after this read was fed, whose tail it still holds), and
+        reading goes on; one that left the bytes in place means the next message's start is
+        unknown: answer from `pending()` if possible and close.
         """
-        framer, shadow = self._framer, self._shadow
+        framer = self._framer
         before = framer.buffered
-        start = len(shadow) - before
         try:
             event = framer.next_event()
         except ParseError as error:
             consumed = before - framer.buffered
             if consumed <= 0:
-                self._framing_error(bytes(shadow[start:]), error)
+                self._framing_error(framer.pending(), error)
                 return False
             self._timer.on_message(now)
-            self._reject(message_error(bytes(shadow[start : start + consumed]), error))
+            start = len(read) - before
+            self._reject(message_error(read[start : start + consumed], error))
             return True
         if event is None:
             return False
@@ -233,15 +196,6 @@ class StreamConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._finish()
-
-    def pause_writing(self) -> None:
-        """The peer is not reading what we send: stop reading what it sends until it does."""
-        if self._io is not None:
-            self._io.pause_reading()
-
-    def resume_writing(self) -> None:
-        if self._io is not None and not self._io.is_closing():
-            self._io.resume_reading()
 
     def send(self, data: bytes) -> None:
         """Write one serialized message; queued until an outbound connection is up."""
@@ -317,133 +271,3 @@ class StreamConnection(asyncio.Protocol):
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    return text.replace("\n", " ")[:200]
-
-
-class StreamListener:
-    """One TCP or TLS listening socket and the connections it accepted."""
-
-    def __init__(self, context: StreamContext, local: Address, server: asyncio.Server | None):
-        self.context = context
-        self.counters = context.counters
-        self.local = local
-        self._server = server
-
-    def close(self) -> None:
-        """Stop accepting and drop every connection and handshake under way."""
-        if self._server is not None:
-            self._server.close()
-        for task in list(self.context.tasks):
-            task.cancel()
-        for connection in list(self.context.connections):
-            connection.abort()
-
-    async def wait_closed(self) -> None:
-        """Wait until the listening socket is closed and every task has unwound."""
-        if self._server is not None:
-            await self._server.wait_closed()
-        if self.context.tasks:
-            await asyncio.wait(list(self.context.tasks))
-
-
-async def start_stream(
-    context: StreamContext, host: str, port: int, tls: ssl.SSLContext | None
-) -> StreamListener:
-    """Listen for TCP (`tls` None) or TLS on host:port (IPv4 or IPv6, port 0 for any)."""
-    if tls is not None:
-        return _start_tls(context, host, port, tls)
-    server = await asyncio.get_running_loop().create_server(
-        lambda: StreamConnection(context), host, port
-    )
-    bound = server.sockets[0].getsockname()
-    return StreamListener(context, Address(context.transport, bound[0], bound[1]), server)
-
-
-def _start_tls(context: StreamContext, host: str, port: int, tls: ssl.SSLContext) -> StreamListener:
-    sock = _listening_socket(host, port)
-    bound = sock.getsockname()
-    # Closed when the accept loop ends, even if it is cancelled before its first step.
-    context.spawn(_accept_tls(context, sock, tls)).add_done_callback(lambda _: sock.close())
-    return StreamListener(context, Address(context.transport, bound[0], bound[1]), None)
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind((host, port))
-        sock.listen(socket.SOMAXCONN)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-async def _accept_tls(context: StreamContext, sock: socket.socket, tls: ssl.SSLContext) -> None:
-    """Accept loop of a TLS listener: the cap is checked before the handshake starts."""
-    loop = asyncio.get_running_loop()
-    while True:
-        client, address = await loop.sock_accept(sock)
-        peer = Address(context.transport, address[0], address[1])
-        if not context.admits(peer):
-            client.close()
-            continue
-        connection = StreamConnection(context, peer=peer)
-        context.spawn(_handshake(connection, client, tls))
-
-
-async def _handshake(
-    connection: StreamConnection, sock: socket.socket, tls: ssl.SSLContext
-) -> None:
-    """TLS server handshake (RFC 3261 §26.2.1), bounded by `connect_timeout`."""
-    loop = asyncio.get_running_loop()
-    timeout = connection.context.conn_limits.connect_timeout
-    try:
-        await loop.connect_accepted_socket(
-            lambda: connection, sock, ssl=tls, ssl_handshake_timeout=timeout
-        )
-    except Exception as error:  # ssl.SSLError, ConnectionError, TimeoutError: the peer's doing
-        sock.close()
-        connection.fail("tls_handshake_failed", _describe(error))
-    except asyncio.CancelledError:
-        sock.close()
-        connection.abort()
-        raise
-
-
-def connect(
-    context: StreamContext, address: Address, tls: ssl.SSLContext | None
-) -> StreamConnection:
-    """Open an outbound connection to `address` (§18.1: TCP or TLS towards the next hop).
-
-    Returns at once with the connection registered; messages sent before it is up are queued.
-    A failure (refused, timeout, bad certificate) is counted as `connect_failed` and reported.
-    """
-    connection = StreamConnection(context, peer=address, inbound=False)
-    context.spawn(_open(connection, address, tls))
-    return connection
-
-
-async def _open(connection: StreamConnection, address: Address, tls: ssl.SSLContext | None) -> None:
-    loop = asyncio.get_running_loop()
-    limits = connection.context.conn_limits
-    try:
-        async with asyncio.timeout(limits.connect_timeout):
-            await loop.create_connection(
-                lambda: connection,
-                address.host,
-                address.port,
-                ssl=tls,
-                server_hostname=address.host if tls is not None else None,
-                ssl_handshake_timeout=limits.connect_timeout if tls is not None else None,
-            )
-    except Exception as error:  # OSError, ssl.SSLError, TimeoutError
-        connection.fail("connect_failed", _describe(error))

@@ -13,39 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
-from sipwarden.transport.address import Address, Received
-from sipwarden.transport.connections import ConnectionLimits, ConnectionTable
-from sipwarden.transport.counters import DropCounters
-from sipwarden.transport.inbound import Limits, Rejected, accept_datagram
+from sipwarden.transport.address import Address
+from sipwarden.transport.inbound import Rejected, accept_datagram
+from sipwarden.transport.protocol import ConnectionContext, ConnectionProtocol
 from sipwarden.transport.ws_session import WsDrop, WsMessage, WsOpened, WsSession
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Received], None]
 
 
 @dataclass
-class WsContext:
+class WsContext(ConnectionContext):
     """What every connection of one WS or WSS listener shares."""
 
-    transport: str
-    on_message: Handler
-    limits: Limits
-    table: ConnectionTable
-    conn_limits: ConnectionLimits
     local: Address = field(default_factory=lambda: Address("WS", "", 0))
-    counters: DropCounters = field(default_factory=DropCounters)
     connections: set[WsConnection] = field(default_factory=set)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
     idle: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def drop(self, reason: str, source: Address, detail: str) -> None:
-        """Count and log one refused input or cut connection (STYLE 10)."""
-        self.counters.count(reason)
-        log.info("%s reject reason=%s source=%s %s", self.transport.lower(), reason, source, detail)
 
     def remember(self, connection: WsConnection) -> None:
         self.connections.add(connection)
@@ -56,15 +41,8 @@ class WsContext:
         if not self.connections:
             self.idle.set()
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run `coro` as a task held here, so closing can cancel it and nothing is orphaned."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
 
-
-class WsConnection(asyncio.Protocol):
+class WsConnection(ConnectionProtocol):
     """One accepted WS/WSS connection; satisfies the `connections.Connection` protocol.
 
     A WS connection is admitted in `connection_made`; a WSS one by the accept loop before its
@@ -95,9 +73,8 @@ class WsConnection(asyncio.Protocol):
         Neither RFC 7118 nor RFC 6455 sets one; the cap is the shared table's `max_per_ip`."""
         self.peer = Address(self.transport, host, port)
         table = self.context.table
-        if not table.admits(host):
+        if not self.context.admits(self.peer):
             self._gone = True
-            self.context.drop("connection_cap", self.peer, f"over {table.max_per_ip} per IP")
             return False
         self.id = table.new_id()
         table.add(self, inbound=True)
@@ -135,15 +112,6 @@ class WsConnection(asyncio.Protocol):
             self._session.receive_data(None, self._loop.time())
             self._handle_events()
         self._finish()
-
-    def pause_writing(self) -> None:
-        """The peer is not reading what we send: stop reading what it sends until it does."""
-        if self._io is not None:
-            self._io.pause_reading()
-
-    def resume_writing(self) -> None:
-        if self._io is not None and not self._io.is_closing():
-            self._io.resume_reading()
 
     def send(self, data: bytes) -> None:
         """Send one SIP message as one WebSocket message (RFC 7118 §5); counted if closed."""

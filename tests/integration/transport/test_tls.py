@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import socket
 import ssl
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from cryptography import x509
 
 from sipwarden.errors import LocalError
 from sipwarden.transport.address import Destination
+from sipwarden.transport.connections import ConnectionLimits
+from sipwarden.transport.hub import TransportConfig, Transports
 from sipwarden.transport.tls import (
     TlsSettings,
     client_context,
@@ -229,3 +233,44 @@ async def aliased(host: str, pki: Pki) -> None:
 
 def test_rfc5923_alias_reuses_the_tls_connection_backwards(loopback: str, pki: Pki) -> None:
     run_on("asyncio", aliased(loopback, pki))
+
+
+async def close_before_handshake(host: str, pki: Pki, proto: str, rounds: int = 20) -> None:
+    """A client that connects and never handshakes, the listener closed at once: depending on
+    how far the loop got, the accept has not happened, the handshake task is cancelled before
+    its first step, or during the handshake; no socket may be left to the GC. WSS accepts the
+    same way (accept.py), so it is checked here too."""
+    for i in range(rounds):
+        hub = await Transports.start([spec(proto, host)], print, TransportConfig(tls=settings(pki)))
+        client = socket.create_connection((host, hub.listeners[0].local.port))  # at once
+        for _ in range(i % 4):
+            await asyncio.sleep(0)
+        await hub.close()
+        client.close()
+
+
+@pytest.mark.parametrize("proto", ["tls", "wss"])
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_closing_a_tls_or_wss_listener_mid_accept_leaks_no_socket(
+    loopback: str, pki: Pki, loop: str, proto: str
+) -> None:
+    run_on(loop, close_before_handshake(loopback, pki, proto))
+    gc.collect()  # an unclosed socket warns when collected, and warnings are errors
+
+
+async def capped_before_handshake(host: str, pki: Pki) -> None:
+    limits = ConnectionLimits(max_per_ip=1, connect_timeout=2.0)
+    async with responder([spec("tls", host)], limits, tls=settings(pki)) as server:
+        good = await tls_client(server, client_context(pki.ca), host)
+        reader, writer = await asyncio.open_connection(host, server.local("tls").port)
+        async with asyncio.timeout(3):
+            assert await reader.read() == b""  # closed before any handshake byte
+        writer.close()
+        assert server.counts("tls") == {"connection_cap": 1}
+        assert (await good.ask(options("TLS", host, good.port, "k1"))).status == 200
+        await good.close()
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_tls_cap_is_checked_before_the_handshake(loopback: str, pki: Pki, loop: str) -> None:
+    run_on(loop, capped_before_handshake(loopback, pki))

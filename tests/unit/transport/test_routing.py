@@ -56,3 +56,11 @@ def test_large_udp_requests_go_over_tcp() -> None:
     assert request_transport("UDP", 1301) == "TCP"
     assert request_transport("UDP", 1301, congestion_controlled=True) == "UDP"
     assert request_transport("TLS", 9000) == "TLS"
+
+
+def test_the_size_limit_is_configurable() -> None:
+    assert request_transport("UDP", 1301, limit=1400) == "UDP"
+    assert request_transport("UDP", 1401, limit=1400) == "TCP"
+    assert request_transport("UDP", 501, limit=500) == "TCP"
+    assert request_transport("UDP", 501, congestion_controlled=True, limit=500) == "UDP"
+    assert request_transport("TCP", 9000, limit=500) == "TCP"
