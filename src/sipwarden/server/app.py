@@ -22,10 +22,11 @@ from sipwarden.auth.config import AuthConfig
 from sipwarden.auth.digest_auth import DigestAuth
 from sipwarden.auth.nonce_counts import SqliteNonceCounts
 from sipwarden.config.model import Config
+from sipwarden.dns.resolver import SipResolver
 from sipwarden.location.sqlite import SqliteLocationStore
 from sipwarden.location.store import LocationStore
 from sipwarden.proxy.config import ProxyConfig
-from sipwarden.proxy.identity import ProxyIdentity
+from sipwarden.proxy.identity import Interface, ProxyIdentity
 from sipwarden.registrar.config import RegistrarConfig
 from sipwarden.registrar.registrar import Registrar
 from sipwarden.server.core import ServerCore
@@ -94,12 +95,11 @@ async def start_server(config: Config) -> Server:
         wallclock=time.time,
     )
     section = config.proxy
+    interfaces = interfaces_for(bound, _advertised(own))
     proxy = Proxy(
         dispatcher=dispatcher,
         locality=locality,
-        identity=ProxyIdentity(
-            interfaces_for(bound, _advertised(own)), is_self=locality.is_self, secret=secret
-        ),
+        identity=ProxyIdentity(interfaces, is_self=locality.is_self, secret=secret),
         config=ProxyConfig(
             record_route=section.record_route,
             timer_c=float(section.timer_c),
@@ -111,6 +111,7 @@ async def start_server(config: Config) -> Server:
         location=location,
         forwarding=SqliteForwardingStore(conn),
         wallclock=time.time,
+        resolver=SipResolver(supported_transports=_transports(interfaces)),
         authenticate_calls=config.auth.authenticate_calls,
         redirect=section.mode == "redirect",
         max_forward_hops=section.max_forward_hops,
@@ -167,6 +168,11 @@ def _log_ready(server: Server) -> None:
         ", ".join(server.config.server.domains) or "(own addresses only)",
         server.config.server.data_dir,
     )
+
+
+def _transports(interfaces: tuple[Interface, ...]) -> tuple[str, ...]:
+    """What DNS may offer (RFC 3263 §4.1): the transports we have an interface for."""
+    return tuple(dict.fromkeys(i.flow[0].upper() for i in interfaces))
 
 
 def _advertised(addresses: set[str]) -> dict[str, str]:

@@ -31,6 +31,7 @@ from typing import Protocol
 from sipwarden.auth.digest_auth import Authenticated, DigestAuth
 from sipwarden.auth.nonce_counts import NonceCountStore
 from sipwarden.auth.store import CredentialStore
+from sipwarden.dns.resolver import SipResolver
 from sipwarden.errors import ParseError
 from sipwarden.location.store import LocationStore
 from sipwarden.proxy.config import ProxyConfig
@@ -47,7 +48,6 @@ from sipwarden.registrar.aor import aor_of
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import flow_of
 from sipwarden.server.locality import Locality, normalize_host
-from sipwarden.server.resolve import resolve
 from sipwarden.server.session import Session
 from sipwarden.sip import Request, Response, SipUri, build_response, parse_uri
 from sipwarden.sip.uri import Uri
@@ -77,6 +77,7 @@ class Proxy:
     location: LocationStore
     forwarding: ForwardingStore
     wallclock: Callable[[], float]
+    resolver: SipResolver
     authenticate_calls: bool = True
     redirect: bool = False
     max_forward_hops: int = 5
@@ -277,7 +278,7 @@ class Proxy:
         inbound: Flow,
         branch: str,
     ) -> None:
-        address = await resolve(hop)
+        address = await self.resolver.resolve(hop)
         if address is None:
             return
         outbound = flow_of(address)

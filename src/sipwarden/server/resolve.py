@@ -1,16 +1,14 @@
-"""From a next-hop URI to an address: transport, IP and port (RFC 3263 §4, without SRV/NAPTR).
+"""The next hop's address when no DNS is needed: an IP literal host (or maddr).
 
-RFC 3263 §4.1: the transport is the URI's `transport` parameter, else TLS for a SIPS URI, else
-UDP (the full NAPTR/SRV procedure is issue #6's; until then a name is resolved with its A/AAAA
-records, RFC 3263 §4.2's fallback when there is no SRV). §4.2: the port is the URI's, else the
-transport's default (5060, 5061 for TLS/WSS). `maddr` (RFC 3261 §19.1.1) overrides the host.
+RFC 3263 §4.1: with a numeric host the transport is the URI's `transport` parameter, else TLS
+for a SIPS URI, else UDP; §4.2: the port is the URI's, else the transport's default (5060,
+5061 for TLS/WSS). `maddr` (RFC 3261 §19.1.1) overrides the host. Names go to
+`sipwarden.dns.resolver.SipResolver` (NAPTR, SRV, A/AAAA).
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import socket
 
 from sipwarden.sip import SipUri
 from sipwarden.sip.uri import Uri
@@ -42,24 +40,6 @@ def literal_address(uri: Uri) -> Address | None:
         return None
     transport = hop_transport(uri)
     return Address(transport, str(ip), uri.port or default_port(transport))
-
-
-async def resolve(uri: Uri) -> Address | None:
-    """The address to send to for `uri`; None when it is not SIP or the name has no address."""
-    literal = literal_address(uri)
-    if literal is not None or not isinstance(uri, SipUri):
-        return literal
-    transport = hop_transport(uri)
-    host = _bare(uri.maddr or uri.host)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    except (OSError, UnicodeError):
-        return None
-    if not infos:
-        return None
-    ip = str(infos[0][4][0])
-    return Address(transport, ip, uri.port or default_port(transport))
 
 
 def _bare(host: str) -> str:

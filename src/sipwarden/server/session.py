@@ -26,7 +26,7 @@ from sipwarden.proxy.loop import branch_for
 from sipwarden.proxy.targets import Target
 from sipwarden.server.dispatcher import ServerTx
 from sipwarden.server.flows import family_of, flow_of, parse_address
-from sipwarden.server.resolve import literal_address, resolve
+from sipwarden.server.resolve import literal_address
 from sipwarden.sip import Request, Response, SipUri, parse_uri
 from sipwarden.sip.uri import Uri
 from sipwarden.transaction import ClientTransaction
@@ -81,6 +81,8 @@ class Session:
         self.transaction = transaction
         self.context = context
         self.legs: dict[int, BranchLeg] = {}
+        self.spares: dict[int, tuple[ForwardBranch, Forwarded, list[Destination]]] = {}
+        self.retries: dict[int, int] = {}
         self.branch_of: dict[ClientTransaction, int] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -99,15 +101,24 @@ class Session:
         self.pump()
 
     def on_branch_response(self, transaction: ClientTransaction, response: Response) -> None:
-        self.context.on_response(self.branch_of[transaction], response, self.now())
+        branch_id = self.branch_of[transaction]
+        if response.status == 503 and self._failover(branch_id):
+            return
+        self.context.on_response(branch_id, response, self.now())
         self.pump()
 
     def on_branch_timeout(self, transaction: ClientTransaction, response: Response | None) -> None:
-        self.context.on_branch_timeout(self.branch_of[transaction], self.now())
+        branch_id = self.branch_of[transaction]
+        if self._failover(branch_id):
+            return
+        self.context.on_branch_timeout(branch_id, self.now())
         self.pump()
 
     def on_branch_error(self, transaction: ClientTransaction) -> None:
-        self.context.on_transport_error(self.branch_of[transaction], self.now())
+        branch_id = self.branch_of[transaction]
+        if self._failover(branch_id):
+            return
+        self.context.on_transport_error(branch_id, self.now())
         self.pump()
 
     def _fire(self) -> None:
@@ -157,12 +168,32 @@ class Session:
         task.add_done_callback(self._tasks.discard)
 
     async def _forward_resolved(self, event: ForwardBranch, first: Forwarded) -> None:
-        address = await resolve(first.next_hop)
-        if address is None:
-            log.info("branch %d: cannot resolve %s", event.branch_id, first.next_hop)
+        """RFC 3263: the next hop's candidates in order; the first is tried, the others kept
+        for failover (§4.3)."""
+        found = [
+            Destination(candidate.address)
+            for candidate in await self.proxy.resolver.candidates(first.next_hop)
+            if self._outbound_flow(first, Destination(candidate.address)) is not None
+        ]
+        if not found:
+            log.info("branch %d: no usable address for %s", event.branch_id, first.next_hop)
             self._branch_failed(event.branch_id)
             return
-        self._send_branch(event, first, Destination(address))
+        self.spares[event.branch_id] = (event, first, found[1:])
+        self._send_branch(event, first, found[0])
+
+    def _failover(self, branch_id: int) -> bool:
+        """RFC 3263 §4.3: after a 503, a timeout or a transport error, the same request goes to
+        the next address of the next hop, with a new branch (a new transaction); True when one
+        was left to try."""
+        event, first, left = self.spares.get(branch_id, (None, None, []))
+        if event is None or first is None or not left:
+            return False
+        self.spares[branch_id] = (event, first, left[1:])
+        self.retries[branch_id] = self.retries.get(branch_id, 0) + 1
+        log.info("branch %d: failing over to %s", branch_id, left[0].address)
+        self._send_branch(event, first, left[0])
+        return True
 
     def _known_destination(self, target: Target, built: Forwarded) -> Destination | None:
         """Without DNS: the flow a phone registered over (stream transports: the connection it
@@ -185,10 +216,10 @@ class Session:
             Address(outbound[0].upper(), destination.address.host, destination.address.port),
             destination.connection,
         )
+        retry = self.retries.get(event.branch_id, 0)
+        inbound = flow_of(self.received.local)
         built = (
-            first
-            if outbound == flow_of(self.received.local)
-            else self._build(event, flow_of(self.received.local), outbound)
+            first if outbound == inbound and not retry else self._build(event, inbound, outbound)
         )
         leg = BranchLeg(built.request, destination)
         self.legs[event.branch_id] = leg
@@ -211,6 +242,9 @@ class Session:
 
     def _build(self, event: ForwardBranch, inbound: Flow, outbound: Flow) -> Forwarded:
         branch = branch_for(self.original, self.proxy.identity, event.branch_id)
+        retry = self.retries.get(event.branch_id, 0)
+        if retry:
+            branch = f"{branch}.{retry}"  # a new transaction per RFC 3263 §4.3 attempt
         if not self.proxy.has_interface(outbound):
             outbound = inbound
         return forward(
