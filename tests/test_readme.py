@@ -22,3 +22,13 @@ def test_readme_starts_with_the_two_commands() -> None:
 @pytest.mark.parametrize("block", BLOCKS)
 def test_python_example_runs(block: str) -> None:
     exec(compile(block, str(README), "exec"), {})
+
+
+DOCUMENTS = [README, *sorted((README.parent / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+def test_relative_links_point_at_files(document: Path) -> None:
+    text = document.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+        assert (document.parent / target).exists(), f"{document.name} links to missing {target}"

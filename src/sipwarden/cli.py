@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sipwarden import __version__, cli_users
+from sipwarden import __version__, cli_admin, cli_bans, cli_routing, cli_users
 from sipwarden.server import command as run_command
 
 
@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_parser(commands)
     commands.add_parser("version", help="print the version")
     cli_users.add_parser(commands)
+    cli_bans.add_parser(commands)
+    cli_routing.add_parser(commands)
+    cli_admin.add_parser(commands)
     return parser
 
 
@@ -24,6 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "users":
         return cli_users.run(args)
+    if args.command == "bans":
+        return cli_bans.run(args)
+    if args.command == "admin":
+        return cli_admin.run(args)
+    if args.command in cli_routing.COMMANDS:
+        return cli_routing.run(args)
     if args.command == "run":
         return run_command.run(args)
     if args.command in ("version", None):

@@ -7,12 +7,14 @@ whose message is one line, `FILE:LINE: [section] key: what is wrong`.
 from sipwarden.config.errors import ConfigError
 from sipwarden.config.load import load_config
 from sipwarden.config.model import (
+    AdminSection,
     AuthSection,
     Config,
     LogSection,
     Overrides,
     ProxySection,
     RegistrarSection,
+    SecuritySection,
     ServerSection,
     TimersSection,
     TlsSection,
@@ -20,6 +22,7 @@ from sipwarden.config.model import (
 )
 
 __all__ = [
+    "AdminSection",
     "AuthSection",
     "Config",
     "ConfigError",
@@ -27,6 +30,7 @@ __all__ = [
     "Overrides",
     "ProxySection",
     "RegistrarSection",
+    "SecuritySection",
     "ServerSection",
     "TimersSection",
     "TlsSection",

@@ -10,9 +10,9 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from sipwarden.config import checks
+from sipwarden.config import admin_checks, checks
 from sipwarden.config.errors import ConfigError, Invalid
-from sipwarden.config.model import Config, Overrides
+from sipwarden.config.model import ROUTING_TABLES, Config, Overrides, RoutingSource
 from sipwarden.config.rules import problems
 from sipwarden.config.schema import PATH_KEYS, SECTIONS
 from sipwarden.config.show import show
@@ -28,7 +28,8 @@ def load_config(path: str | Path | None, overrides: Overrides | None = None) -> 
     where, document = _open(path)
     values = _sections(document, where)
     flags = _apply(values, overrides or Overrides())
-    config = Config(**{name: SECTIONS[name][0](**keys) for name, keys in values.items()})
+    sections = {name: SECTIONS[name][0](**keys) for name, keys in values.items()}
+    config = Config(**sections, routing=_routing(path, where, document))
     _check_rules(config, where, flags)
     return config
 
@@ -44,10 +45,19 @@ def _open(path: str | Path | None) -> tuple[Where, dict[str, Any]]:
 def _sections(document: dict[str, Any], where: Where) -> Values:
     values: Values = {name: {} for name in SECTIONS}
     for name, table in document.items():
+        if name in ROUTING_TABLES:
+            continue  # checked by sipwarden.routing.compile_rules
         if name not in SECTIONS or not isinstance(table, dict):
             raise ConfigError(f"{where.at(name)}: {_not_a_section(name, table)}")
         values[name] = _section(name, table, where)
     return values
+
+
+def _routing(path: str | Path | None, where: Where, document: dict[str, Any]) -> RoutingSource:
+    tables = tuple((name, value) for name, value in document.items() if name in ROUTING_TABLES)
+    if path is None:
+        return RoutingSource(tables=tables)
+    return RoutingSource(str(path), where.text, tables)
 
 
 def _not_a_section(name: str, table: object) -> str:
@@ -55,7 +65,10 @@ def _not_a_section(name: str, table: object) -> str:
         return f"[{name}]: expected a table, got {show(table)}"
     if isinstance(table, dict):
         return f"unknown section [{name}]{_suggest(name, list(SECTIONS), '[{}]')}"
-    owners = {key: section for section, (_, keys) in SECTIONS.items() for key in keys}
+    owners: dict[str, str] = {}
+    for section, (_, keys) in SECTIONS.items():
+        for key in keys:
+            owners.setdefault(key, section)  # a key in two sections: hint the first ([server])
     hint = difflib.get_close_matches(name, list(owners), n=1)
     where = f"; did you mean [{owners[hint[0]]}] {hint[0]}?" if hint else ""
     return f"{name}: settings go inside a [section]{where}"
@@ -98,7 +111,14 @@ def _apply(values: Values, overrides: Overrides) -> Flags:
             values["server"][key] = check(raw)
         except Invalid as exc:
             raise ConfigError(f"{flag}: {exc.message}") from None
-    return {("server", key): flag for flag, key, _, _ in given}
+    flags = {("server", key): flag for flag, key, _, _ in given}
+    if overrides.admin is not None:
+        try:
+            values["admin"]["listen"] = admin_checks.listen(overrides.admin)
+        except Invalid as exc:
+            raise ConfigError(f"--admin: {exc.message}") from None
+        flags["admin", "listen"] = "--admin"
+    return flags
 
 
 def _check_rules(config: Config, where: Where, flags: Flags) -> None:

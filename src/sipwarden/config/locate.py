@@ -4,6 +4,10 @@ How this works: one pass over the lines tracks the current `[table]` header and 
 first line of every header, every `key =` (dotted keys expanded under the current table, each
 prefix too) and every key of a one-line inline table. Lines inside multi-line strings are
 skipped. A lookup falls back to the nearest enclosing table that was found.
+
+Arrays of tables get an index: the third `[[rules]]` header is the path `("rules", "#2")`, and
+its keys and sub-tables (`[rules.match]`) live under that path (the first header is also
+recorded as `("rules",)`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Locator:
         self._lines = text.splitlines()
         self._found: dict[Path, int] = {}
         self._starts: set[int] = set()  # lines that begin a table or a key
+        self._arrays: dict[Path, int] = {}  # array-of-tables path -> headers seen so far
         self._scan()
 
     def line(self, *path: str) -> int | None:
@@ -80,7 +85,9 @@ class Locator:
         header = _HEADER_RE.fullmatch(text)
         if header:
             self._record(_parts(header[1]), number)
-            return _parts(header[1])
+            table = self._indexed(_parts(header[1]), text.lstrip().startswith("[["))
+            self._record(table, number)
+            return table
         key = _KEY_RE.match(text)
         if key:
             path = table + _parts(key[1])
@@ -88,6 +95,19 @@ class Locator:
             for inline in _INLINE_KEY_RE.finditer(text, key.end()):
                 self._found.setdefault((*path, _unquote(inline[1])), number)
         return table
+
+    def _indexed(self, parts: Path, array: bool) -> Path:
+        """`parts` with `#N` after every array of tables (N: its latest element so far)."""
+        path: Path = ()
+        for position, part in enumerate(parts, start=1):
+            path += (part,)
+            if array and position == len(parts):
+                count = self._arrays.get(path, 0)
+                self._arrays[path] = count + 1
+                path += (f"#{count}",)
+            elif path in self._arrays:
+                path += (f"#{self._arrays[path] - 1}",)
+        return path
 
     def _record(self, path: Path, number: int) -> None:
         self._starts.add(number)

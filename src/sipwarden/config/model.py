@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sipwarden.security.defaults import (
+    DEFAULT_DENY_PREFIXES,
+    DEFAULT_PREMIUM_PREFIXES,
+    DEFAULT_SCANNER_USER_AGENTS,
+)
 from sipwarden.transport.listen import ListenSpec, parse_listen
 
 DEFAULT_LISTEN = tuple(
@@ -93,6 +98,81 @@ class LogSection:
     format: str = "text"
 
 
+ROUTING_TABLES = ("rules", "gateways", "lcr", "trusted")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSource:
+    """`[[rules]]`, `[gateways.NAME]`, `[lcr]` and `[[trusted]]` as written in the file.
+
+    `load_config` only collects them; `sipwarden.routing.compile_rules(config)` checks and
+    compiles them (errors `FILE:LINE: ...`, found again in `text`), so a reload can keep the
+    running rules when the new ones are wrong. `tables`: (name, parsed TOML value) pairs.
+    """
+
+    path: str | None = field(default=None, compare=False)
+    text: str = field(default="", compare=False)
+    tables: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySection:
+    """[security]: the shield's thresholds (docs/security.md); `SecurityConfig.from_section`."""
+
+    enabled: bool = True
+    flood_window: float = 10.0
+    flood_register: int = 30
+    flood_invite: int = 20
+    flood_options: int = 20
+    flood_other: int = 50
+    ban_seconds: float = 60.0
+    ban_growth: float = 2.0
+    ban_max_seconds: float = 86400.0
+    offence_memory: float = 86400.0
+    auth_failures: int = 10
+    auth_window: float = 60.0
+    auth_ban_seconds: float = 600.0
+    account_failures: int = 20
+    account_window: float = 300.0
+    account_lock_seconds: float = 300.0
+    scanner_user_agents: tuple[str, ...] = DEFAULT_SCANNER_USER_AGENTS
+    extra_scanner_user_agents: tuple[str, ...] = ()
+    unknown_users: int = 10
+    unknown_users_window: float = 60.0
+    options_sweep: int = 10
+    options_sweep_window: float = 60.0
+    max_concurrent_calls: int = 10
+    max_call_attempts_per_minute: int = 30
+    max_call_seconds: float = 14400.0
+    deny_prefixes: tuple[str, ...] = DEFAULT_DENY_PREFIXES
+    international_access_code: str = "00"
+    national_prefixes: tuple[str, ...] = ("0",)
+    international_prefixes: tuple[str, ...] = ("+",)
+    premium_prefixes: tuple[str, ...] = DEFAULT_PREMIUM_PREFIXES
+    allowed_classes: tuple[str, ...] = ("local", "national", "international")
+    account_classes: tuple[str, ...] = ()
+    alert_window: float = 60.0
+    alert_factor: float = 5.0
+    alert_min_attempts: int = 10
+    alert_smoothing: float = 0.3
+    allow: tuple[str, ...] = ()
+    trusted_peers: tuple[str, ...] = ()
+    max_tracked: int = 50000
+    max_bans: int = 100000
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSection:
+    """[admin]: the admin HTTP API and dashboard (docs/admin.md). Off loopback it needs the
+    token (`token_file`, default DATA_DIR/admin.token) or basic auth."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:8088"
+    token_file: str = ""
+    basic_user: str = ""
+    basic_password_file: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, one attribute per section."""
@@ -105,6 +185,9 @@ class Config:
     proxy: ProxySection = field(default_factory=ProxySection)
     auth: AuthSection = field(default_factory=AuthSection)
     log: LogSection = field(default_factory=LogSection)
+    security: SecuritySection = field(default_factory=SecuritySection)
+    admin: AdminSection = field(default_factory=AdminSection)
+    routing: RoutingSource = field(default_factory=RoutingSource)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +201,4 @@ class Overrides:
     data_dir: str | None = None
     domains: tuple[str, ...] = ()
     listen: tuple[str, ...] = ()
+    admin: str | None = None  # --admin HOST:PORT, replaces [admin] listen

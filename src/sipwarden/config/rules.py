@@ -10,6 +10,7 @@ from itertools import combinations
 from sipwarden.config.model import (
     Config,
     RegistrarSection,
+    SecuritySection,
     ServerSection,
     TimersSection,
     TlsSection,
@@ -32,6 +33,7 @@ def problems(config: Config) -> Iterator[Problem]:
     yield from _tls(config.tls)
     yield from _timers(config.timers)
     yield from _registrar(config.registrar)
+    yield from _security(config.security)
 
 
 def _server(server: ServerSection) -> Iterator[Problem]:
@@ -97,4 +99,28 @@ def _registrar(r: RegistrarSection) -> Iterator[Problem]:
             ("default_expires", "min_expires", "max_expires"),
             f"default_expires ({r.default_expires}) is not within min_expires..max_expires"
             f" ({r.min_expires}..{r.max_expires})",
+        )
+
+
+def _security(s: SecuritySection) -> Iterator[Problem]:
+    if s.ban_max_seconds < s.ban_seconds:
+        yield Problem(
+            "security",
+            ("ban_max_seconds", "ban_seconds"),
+            f"ban_max_seconds ({s.ban_max_seconds:g}) is less than ban_seconds ({s.ban_seconds:g})",
+        )
+    elif s.ban_max_seconds < s.auth_ban_seconds:
+        yield Problem(
+            "security",
+            ("ban_max_seconds", "auth_ban_seconds"),
+            f"ban_max_seconds ({s.ban_max_seconds:g}) is less than auth_ban_seconds"
+            f" ({s.auth_ban_seconds:g})",
+        )
+    agents = [a.lower() for a in (*s.scanner_user_agents, *s.extra_scanner_user_agents)]
+    twice = sorted({a for a in agents if agents.count(a) > 1})
+    if twice:
+        yield Problem(
+            "security",
+            ("extra_scanner_user_agents",),
+            f"extra_scanner_user_agents repeats {twice[0]!r} of scanner_user_agents",
         )

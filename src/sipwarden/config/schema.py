@@ -7,12 +7,16 @@ fields in step.
 from __future__ import annotations
 
 from sipwarden.auth.hashes import ALGORITHMS
+from sipwarden.config import admin_checks as ac
 from sipwarden.config import checks as c
+from sipwarden.config import security_checks as sc
 from sipwarden.config.model import (
+    AdminSection,
     AuthSection,
     LogSection,
     ProxySection,
     RegistrarSection,
+    SecuritySection,
     ServerSection,
     TimersSection,
     TlsSection,
@@ -83,6 +87,68 @@ SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
         },
     ),
     "log": (LogSection, {"level": c.choice(LEVELS), "format": c.choice(FORMATS)}),
+    "security": (
+        SecuritySection,
+        {
+            "enabled": c.boolean,
+            "flood_window": c.positive_number,
+            "flood_register": c.integer(1),
+            "flood_invite": c.integer(1),
+            "flood_options": c.integer(1),
+            "flood_other": c.integer(1),
+            "ban_seconds": c.positive_number,
+            "ban_growth": sc.factor,
+            "ban_max_seconds": c.positive_number,
+            "offence_memory": c.positive_number,
+            "auth_failures": c.integer(1),
+            "auth_window": c.positive_number,
+            "auth_ban_seconds": c.positive_number,
+            "account_failures": c.integer(1),
+            "account_window": c.positive_number,
+            "account_lock_seconds": c.positive_number,
+            "scanner_user_agents": c.array(sc.user_agent),
+            "extra_scanner_user_agents": c.array(sc.user_agent),
+            "unknown_users": c.integer(1),
+            "unknown_users_window": c.positive_number,
+            "options_sweep": c.integer(1),
+            "options_sweep_window": c.positive_number,
+            "max_concurrent_calls": c.integer(1),
+            "max_call_attempts_per_minute": c.integer(1),
+            "max_call_seconds": c.positive_number,
+            "deny_prefixes": c.array(sc.prefix),
+            "international_access_code": sc.access_code,
+            "national_prefixes": c.array(sc.prefix),
+            "international_prefixes": c.array(sc.prefix),
+            "premium_prefixes": c.array(sc.prefix),
+            "allowed_classes": c.array(c.choice(sc.DESTINATION_CLASS_NAMES)),
+            "account_classes": c.array(sc.account_classes),
+            "alert_window": c.positive_number,
+            "alert_factor": sc.factor,
+            "alert_min_attempts": c.integer(1),
+            "alert_smoothing": sc.fraction,
+            "allow": c.array(sc.network),
+            "trusted_peers": c.array(sc.ip),
+            "max_tracked": c.integer(100),
+            "max_bans": c.integer(100),
+        },
+    ),
+    "admin": (
+        AdminSection,
+        {
+            "enabled": c.boolean,
+            "listen": ac.listen,
+            "token_file": c.string,
+            "basic_user": c.string,
+            "basic_password_file": c.string,
+        },
+    ),
 }
 
-PATH_KEYS = {("server", "data_dir"), ("tls", "cert"), ("tls", "key"), ("tls", "ca")}
+PATH_KEYS = {
+    ("server", "data_dir"),
+    ("tls", "cert"),
+    ("tls", "key"),
+    ("tls", "ca"),
+    ("admin", "token_file"),
+    ("admin", "basic_password_file"),
+}

@@ -12,6 +12,7 @@ class Where:
 
     def __init__(self, path: Path | None = None, text: str = "") -> None:
         self.path = path
+        self.text = text
         self._locator = Locator(text)
 
     def at(self, *keys: str, item: object = None) -> str:

@@ -25,6 +25,8 @@ FAMILIES = ("ipv4", "ipv6")
 
 def _norm_host(host: str) -> str:
     bare = host[1:-1] if host.startswith("[") else host
+    if ":" not in bare:  # a name or IPv4: a valid IPv4 is already in its canonical form
+        return bare.lower().rstrip(".")
     try:
         return str(ipaddress.ip_address(bare))
     except ValueError:

@@ -14,6 +14,7 @@ import logging
 import signal
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sipwarden import __version__
 from sipwarden.auth.config import AuthConfig
 from sipwarden.auth.digest_auth import DigestAuth
 from sipwarden.auth.nonce_counts import SqliteNonceCounts
+from sipwarden.config import ConfigError
 from sipwarden.config.model import Config
 from sipwarden.dns.resolver import SipResolver
 from sipwarden.location.sqlite import SqliteLocationStore
@@ -29,6 +31,7 @@ from sipwarden.proxy.config import ProxyConfig
 from sipwarden.proxy.identity import Interface, ProxyIdentity
 from sipwarden.registrar.config import RegistrarConfig
 from sipwarden.registrar.registrar import Registrar
+from sipwarden.routing import HealthTracker, Rejected, Routing, compile_rules
 from sipwarden.server.core import ServerCore
 from sipwarden.server.dispatcher import Dispatcher
 from sipwarden.server.flows import family_of, interfaces_for
@@ -58,14 +61,43 @@ class Server:
     core: ServerCore
     location: LocationStore
     database: sqlite3.Connection
+    proxy: Proxy
+    reload_config: Callable[[], Config] | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def stop(self) -> None:
         self.stopping.set()
 
+    def reload(self) -> bool:
+        """SIGHUP: re-read the configuration and swap the routing tables atomically; on any
+        error keep the running ones and log why (docs/routing.md). True when swapped."""
+        if self.reload_config is None:
+            return False
+        try:
+            routing = compile_routing(self.reload_config())
+        except ConfigError as error:
+            log.error("reload refused, the running rules stay: %s", error)
+            return False
+        self.proxy.swap_routing(routing, time.time())
+        log.info("reload: routing swapped (%s)", routing.summary())
+        return True
 
-async def start_server(config: Config) -> Server:
-    """Open the stores, bind the listeners and return the server, ready to serve."""
+
+def compile_routing(config: Config) -> Routing:
+    """The routing rules of `config`; ConfigError (one line per error, FILE:LINE) if they
+    do not compile."""
+    routing = compile_rules(config)
+    if isinstance(routing, Rejected):
+        raise ConfigError(str(routing))
+    return routing
+
+
+async def start_server(
+    config: Config, routing: Routing | None = None, reload: Callable[[], Config] | None = None
+) -> Server:
+    """Open the stores, bind the listeners and return the server, ready to serve.
+    `reload` re-reads the configuration for SIGHUP (only the routing tables are swapped)."""
+    routing = routing if routing is not None else compile_routing(config)
     data_dir = Path(config.server.data_dir)
     conn = connect(database_path(data_dir))
     users = SqliteUserStore(conn)
@@ -112,14 +144,15 @@ async def start_server(config: Config) -> Server:
         forwarding=SqliteForwardingStore(conn),
         wallclock=time.time,
         resolver=SipResolver(supported_transports=_transports(interfaces)),
-        authenticate_calls=config.auth.authenticate_calls,
+        routing=routing,
+        health=HealthTracker(routing.gateways.values(), time.time()),
         redirect=section.mode == "redirect",
         max_forward_hops=section.max_forward_hops,
         mtu_limit=config.transport.udp_mtu_limit,
     )
     core = ServerCore(dispatcher, locality, registration.answer, proxy)
     dispatcher.core = core
-    server = Server(config, transports, dispatcher, core, location, conn)
+    server = Server(config, transports, dispatcher, core, location, conn, proxy, reload)
     return server
 
 
@@ -129,6 +162,8 @@ async def serve_forever(server: Server) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, server.stop)
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, server.reload)
     sweeper = asyncio.ensure_future(_sweep(server))
     _log_ready(server)  # after the handlers: a SIGTERM right after "ready" stops cleanly
     try:

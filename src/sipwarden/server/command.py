@@ -9,8 +9,9 @@ import sys
 from typing import Any
 
 from sipwarden.config import ConfigError, Overrides, load_config
+from sipwarden.config.model import Config
 from sipwarden.errors import LocalError
-from sipwarden.server.app import serve_forever, start_server
+from sipwarden.server.app import compile_routing, serve_forever, start_server
 from sipwarden.server.logsetup import setup_logging
 from sipwarden.transport.loop import new_event_loop
 
@@ -49,15 +50,21 @@ def run(args: argparse.Namespace) -> int:
     overrides = Overrides(
         data_dir=args.data_dir, domains=tuple(args.domain), listen=tuple(args.listen)
     )
+
+    def reload() -> Config:
+        return load_config(args.config, overrides)
+
     try:
-        config = load_config(args.config, overrides)
+        config = reload()
+        routing = compile_routing(config)
     except ConfigError as error:
-        print(f"sipwarden: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"sipwarden: {line}", file=sys.stderr)
         return 1
     setup_logging(config.log.level, config.log.format)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:
-            server = runner.run(start_server(config))
+            server = runner.run(start_server(config, routing, reload))
         except (OSError, LocalError) as error:
             print(f"sipwarden: cannot start: {error}", file=sys.stderr)
             return 1

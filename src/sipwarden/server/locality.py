@@ -21,6 +21,8 @@ from sipwarden.transport.routing import default_port
 def normalize_host(host: str) -> str:
     """Lower-case, brackets removed, IPv6 in its compressed form (for comparisons)."""
     bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if ":" not in bare:  # a name or IPv4: a valid IPv4 is already in its canonical form
+        return bare.lower().rstrip(".")
     try:
         return str(ipaddress.ip_address(bare))
     except ValueError:

@@ -7,14 +7,16 @@ For each new request that is not for the registrar or the proxy itself:
 3. §16.5 target determination:
    - a request inside a dialog (To tag) or carrying Route values after ours were removed is
      forwarded to its Request-URI as is (loose routing, §16.12);
-   - a caller from a served domain must authenticate (407, §22.3) unless `[auth]
-     authenticate_calls = false`, and may only use its own identity (403);
-   - neither the caller nor the callee in a served domain: 403, this is not an open relay;
-   - a callee in a served domain: its registered contacts and call forwarding
-     (`proxy.forwarding.plan`), or 404 (unknown user: said only to authenticated callers,
-     others get 480 so an outsider cannot enumerate accounts), or 480 (offline);
-     in redirect mode the answer is 302 with the contacts (`proxy.redirect`);
-   - any other callee is forwarded to its Request-URI.
+   - otherwise the routing rules decide (`sipwarden.routing`, docs/routing.md): credentials
+     of a caller from a served domain are checked first (a replayed nonce-count gets a stale
+     407, someone else's identity 403), then the first matching rule's action runs:
+     `challenge` (407, §22.3), `reply`, `redirect` (302), `forward` (to a URI, or through
+     gateway groups with failover), or `lookup`: for a callee in a served domain, its
+     registered contacts and call forwarding (`proxy.forwarding.plan`), or 404 (unknown user:
+     said only to authenticated, trusted or local callers; outsiders get 480 so they cannot
+     enumerate accounts), or 480 (offline); in redirect mode 302 with the contacts. Without
+     rules the built-in table does what docs/routing.md describes: challenge local callers
+     (unless `[auth] authenticate_calls = false`), 403 for relaying, lookup, forward.
 4. §16.6/§16.7: a `Session` forks and collects the responses.
 ACKs for 2xx (no transaction) and 2xx retransmissions that outlived their client transaction
 are forwarded statelessly (§16.11).
@@ -24,12 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Protocol
 
 from sipwarden.auth.digest_auth import Authenticated, DigestAuth
 from sipwarden.auth.nonce_counts import NonceCountStore
+from sipwarden.auth.outcome import Failed
 from sipwarden.auth.store import CredentialStore
 from sipwarden.dns.resolver import SipResolver
 from sipwarden.errors import ParseError
@@ -45,6 +50,21 @@ from sipwarden.proxy.redirect import redirect_response
 from sipwarden.proxy.targets import Target, TargetGroup
 from sipwarden.proxy.validate import ReplyKind, validate
 from sipwarden.registrar.aor import aor_of
+from sipwarden.routing import (
+    Challenge,
+    Decision,
+    Failover,
+    Forward,
+    HealthTracker,
+    Redirect,
+    Reply,
+    Routing,
+    SelectionState,
+    TrustTable,
+    apply,
+    default_table,
+    view_of,
+)
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import flow_of
 from sipwarden.server.locality import Locality, normalize_host
@@ -78,11 +98,19 @@ class Proxy:
     forwarding: ForwardingStore
     wallclock: Callable[[], float]
     resolver: SipResolver
-    authenticate_calls: bool = True
     redirect: bool = False
     max_forward_hops: int = 5
     mtu_limit: int = 1300
+    routing: Routing = field(default_factory=lambda: _default_routing())
+    health: HealthTracker = field(default_factory=lambda: HealthTracker((), 0.0))
+    turns: dict[str, int] = field(default_factory=dict)
     sessions: dict[ServerTx, Session] = field(default_factory=dict)
+
+    def swap_routing(self, routing: Routing, now: float) -> None:
+        """Install new routing tables whole (a reload); gateway health carries over."""
+        health = HealthTracker(routing.gateways.values(), now)
+        health.adopt(self.health)
+        self.routing, self.health = routing, health
 
     def has_interface(self, flow: Flow) -> bool:
         return any(i.flow == flow for i in self.identity.interfaces)
@@ -126,18 +154,67 @@ class Proxy:
         if routed.to.tag is not None or routed.routes:
             return Plan([TargetGroup((Target(routed.uri_text, reason="route"),))])
         caller = self._caller_domain(request)
-        callee_local = self.locality.is_local(routed.uri)
-        authenticated = False
-        if caller is not None and self.authenticate_calls:
-            outcome = await self._authenticate(request, caller, received)
-            if isinstance(outcome, Response):
-                return outcome
-            authenticated = True
-        elif caller is None and not callee_local:
-            return build_response(request, 403, "Relaying Denied")
-        if not callee_local:
-            return Plan([TargetGroup((Target(routed.uri_text, reason="foreign"),))])
-        return await self._local_callee(request, routed, authenticated or caller is not None)
+        routing = self.routing
+        trusted = routing.trust.match(received.source.host, ())
+        outcome = await self._verify(request, caller, received) if caller else None
+        if isinstance(outcome, Response):
+            return outcome
+        user = None if not isinstance(outcome, Authenticated) else outcome.user
+        view = view_of(
+            routed,
+            source=received.source.host,
+            transport=received.source.transport,
+            authenticated=user,
+            from_local=caller is not None,
+            ruri_local=self.locality.is_local(routed.uri),
+            trusted=trusted,
+        )
+        decision = routing.rules.decide(view, self.wallclock())
+        log.debug("routing %s %s:\n%s", request.method, request.uri_text, decision.explain())
+        apply(routed, decision)
+        return await self._act(request, routed, decision, caller, outcome, trusted is not None)
+
+    async def _act(
+        self,
+        request: Request,
+        routed: Request,
+        decision: Decision,
+        caller: str | None,
+        outcome: Authenticated | Failed | None,
+        trusted: bool,
+    ) -> Plan | Response:
+        """Carry out the routing decision's terminal action (docs/routing.md)."""
+        action = decision.action
+        if isinstance(action, Challenge):
+            realm = action.realm or caller or normalize_host(_host(routed))
+            stale = isinstance(outcome, Failed) and outcome.stale
+            return self._challenge(request, realm, self.wallclock(), stale=stale)
+        if isinstance(action, Reply):
+            return build_response(request, action.code, action.reason)
+        if isinstance(action, Redirect):
+            contact = [("Contact", f"<{action.uri}>")]
+            return build_response(request, 302, "Moved Temporarily", headers=contact)
+        if isinstance(action, Forward):
+            return self._forward_plan(routed, action)
+        known = isinstance(outcome, Authenticated) or trusted or caller is not None
+        return await self._local_callee(request, routed, known)
+
+    def _forward_plan(self, routed: Request, action: Forward) -> Plan:
+        """`forward`: to a URI, or through gateway groups: one destination at a time, the next
+        only after a failover status, a timeout or a transport error (the group's failover)."""
+        if not action.gateways:
+            return Plan([TargetGroup((Target(action.uri, reason="forward"),))])
+        chain: list[tuple[Target, Failover]] = []
+        state = SelectionState(self.health.is_up, random.random, self.turns)
+        for name in action.gateways:
+            group = self.routing.gateways[name]
+            for destination in group.order(routed.call_id, _user(routed), state):
+                target = Target(destination.target_for(action.uri), reason=f"gateway:{name}")
+                chain.append((target, group.failover))
+        if not chain:
+            return Plan(reply=(503, "No Gateway Available"))
+        first, failover = chain[0]
+        return Plan([TargetGroup((first,))], GatewayFailover(chain[1:], failover))
 
     def _caller_domain(self, request: Request) -> str | None:
         uri = request.from_.uri
@@ -184,23 +261,19 @@ class Proxy:
                 )
         return splice(result, resolved) if resolved else result
 
-    async def _authenticate(
+    async def _verify(
         self, request: Request, realm: str, received: Received
-    ) -> Authenticated | Response:
-        """§22.3: a proxy challenges with 407 and Proxy-Authenticate."""
+    ) -> Authenticated | Failed | Response | None:
+        """§22.3: check Proxy-Authorization for `realm` without challenging (the rules decide
+        whether a challenge is needed): None without credentials, Failed when they are wrong,
+        a 407 (stale) for a replayed nonce-count, a 403 for someone else's identity."""
         now = self.wallclock()
         credentials = self.auth.credentials(request, realm, proxy=True)
-        if credentials is not None:
-            record = await self.users.get_user(credentials.username or "", realm)
-            verdict = self.auth.verify(request, realm, credentials, record, now=now)
-            if isinstance(verdict, Authenticated):
-                if not await self.nonce_counts.advance(
-                    verdict.nonce, verdict.nc, verdict.nonce_expires, now
-                ):
-                    return self._challenge(request, realm, now, stale=True)
-                if not self.auth.identity_ok(request, verdict):
-                    return build_response(request, 403, "Forbidden")
-                return verdict
+        if credentials is None:
+            return None
+        record = await self.users.get_user(credentials.username or "", realm)
+        verdict = self.auth.verify(request, realm, credentials, record, now=now)
+        if not isinstance(verdict, Authenticated):
             log.info(
                 "auth failed user=%r realm=%s source=%s reason=%s",
                 credentials.username,
@@ -208,8 +281,15 @@ class Proxy:
                 received.source,
                 verdict.reason,
             )
-            return self._challenge(request, realm, now, stale=verdict.stale)
-        return self._challenge(request, realm, now, stale=False)
+            return verdict
+        fresh = await self.nonce_counts.advance(
+            verdict.nonce, verdict.nc, verdict.nonce_expires, now
+        )
+        if not fresh:
+            return self._challenge(request, realm, now, stale=True)
+        if not self.auth.identity_ok(request, verdict):
+            return build_response(request, 403, "Forbidden")
+        return verdict
 
     def _challenge(self, request: Request, realm: str, now: float, *, stale: bool) -> Response:
         challenged = self.auth.challenge(request, realm, proxy=True, now=now, stale=stale)
@@ -314,3 +394,33 @@ class Proxy:
 
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
+
+
+class GatewayFailover:
+    """`on_failure` for a gateway chain: the next destination after a failover status
+    (RFC 3261 §16.7: the best response so far is 408, 5xx or a local 503 for a transport
+    error), else nothing more, and the best response goes up."""
+
+    def __init__(self, chain: list[tuple[Target, Failover]], failover: Failover) -> None:
+        self.chain = chain
+        self.failover = failover
+
+    def __call__(self, best: Response) -> list[TargetGroup]:
+        if not self.chain or not self.failover.on_status(best.status):
+            return []
+        target, self.failover = self.chain.pop(0)
+        return [TargetGroup((target,))]
+
+
+def _default_routing() -> Routing:
+    return Routing(default_table(True), MappingProxyType({}), TrustTable(()))
+
+
+def _host(request: Request) -> str:
+    uri = request.uri
+    return uri.host if isinstance(uri, SipUri) else ""
+
+
+def _user(request: Request) -> str | None:
+    uri = request.from_.uri
+    return uri.user if isinstance(uri, SipUri) else None

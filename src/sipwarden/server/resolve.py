@@ -8,9 +8,8 @@ for a SIPS URI, else UDP; §4.2: the port is the URI's, else the transport's def
 
 from __future__ import annotations
 
-import ipaddress
-
 from sipwarden.sip import SipUri
+from sipwarden.sip.hosts import canonical_ip
 from sipwarden.sip.uri import Uri
 from sipwarden.transport.address import Address
 from sipwarden.transport.routing import default_port
@@ -34,12 +33,11 @@ def literal_address(uri: Uri) -> Address | None:
     if not isinstance(uri, SipUri):
         return None
     host = _bare(uri.maddr or uri.host)
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
+    ip = canonical_ip(host)
+    if ip is None:
         return None
     transport = hop_transport(uri)
-    return Address(transport, str(ip), uri.port or default_port(transport))
+    return Address(transport, ip, uri.port or default_port(transport))
 
 
 def _bare(host: str) -> str:

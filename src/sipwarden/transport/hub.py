@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sipwarden.sip import Request, Via
+from sipwarden.sip.hosts import ip_version
 from sipwarden.transport.address import Address, Destination
 from sipwarden.transport.connections import ConnectionLimits, ConnectionTable
 from sipwarden.transport.counters import DropCounters
@@ -193,9 +194,8 @@ class Transports:
 
     def _send_udp(self, data: bytes, destination: Destination) -> None:
         host = destination.address.host
-        try:
-            family = ipaddress.ip_address(host).version
-        except ValueError:
+        family = ip_version(host)
+        if family is None:
             self._failed(destination, "unresolved_host", data)  # names are resolved above us
             return
         for _, listener in self._listeners:

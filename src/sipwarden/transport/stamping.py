@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 
 from sipwarden.sip import Request, Via
+from sipwarden.sip.hosts import is_ipv4
 from sipwarden.transport.address import Address
 
 
@@ -33,6 +34,10 @@ def stamp_received(request: Request, source: Address) -> bool:
 def _same_host(sent_by: str, source: str) -> bool:
     """Compare as IP addresses, so `::1` equals `[0:0::1]`; a domain name never matches."""
     text = sent_by[1:-1] if sent_by.startswith("[") else sent_by
+    if ":" not in text and ":" not in source:
+        # Two IPv4 candidates: each has one spelling, so equal addresses are equal strings
+        # (the `ipaddress` comparison without its parsing cost, on every received request).
+        return text == source and is_ipv4(text)
     try:
         return ipaddress.ip_address(text) == ipaddress.ip_address(source)
     except ValueError:

@@ -57,8 +57,9 @@ def test_config_is_frozen() -> None:
 
 
 def test_schema_covers_every_dataclass_field() -> None:
-    assert [f.name for f in dataclasses.fields(Config)] == list(SECTIONS)
-    for field in dataclasses.fields(Config):
+    sections = [f for f in dataclasses.fields(Config) if f.name != "routing"]  # sipwarden.routing
+    assert [f.name for f in sections] == list(SECTIONS)
+    for field in sections:
         section_class, keys = SECTIONS[field.name]
         assert section_class is field.default_factory  # type: ignore[comparison-overlap]
         assert [f.name for f in dataclasses.fields(section_class)] == list(keys)

@@ -48,6 +48,50 @@ GOOD = [
 ]
 
 # Keys that another key must accompany (cert and key go together; verify_client needs ca).
+# [security]: every key once, good and bad (tests/unit/config/test_security.py has the rest).
+GOOD += [
+    ("security", "enabled", "false", False),
+    ("security", "flood_window", "5", 5.0),
+    ("security", "flood_register", "60", 60),
+    ("security", "flood_invite", "10", 10),
+    ("security", "flood_options", "5", 5),
+    ("security", "flood_other", "100", 100),
+    ("security", "ban_seconds", "30", 30.0),
+    ("security", "ban_growth", "1.5", 1.5),
+    ("security", "ban_max_seconds", "7200", 7200.0),
+    ("security", "offence_memory", "3600", 3600.0),
+    ("security", "auth_failures", "5", 5),
+    ("security", "auth_window", "30", 30.0),
+    ("security", "auth_ban_seconds", "120", 120.0),
+    ("security", "account_failures", "50", 50),
+    ("security", "account_window", "600", 600.0),
+    ("security", "account_lock_seconds", "60", 60.0),
+    ("security", "scanner_user_agents", '["sipvicious"]', ("sipvicious",)),
+    ("security", "extra_scanner_user_agents", '["EvilDialer"]', ("EvilDialer",)),
+    ("security", "unknown_users", "20", 20),
+    ("security", "unknown_users_window", "120", 120.0),
+    ("security", "options_sweep", "30", 30),
+    ("security", "options_sweep_window", "30", 30.0),
+    ("security", "max_concurrent_calls", "2", 2),
+    ("security", "max_call_attempts_per_minute", "6", 6),
+    ("security", "max_call_seconds", "3600", 3600.0),
+    ("security", "deny_prefixes", '["+881", "00 1 900"]', ("+881", "00 1 900")),
+    ("security", "international_access_code", '"011"', "011"),
+    ("security", "national_prefixes", '["1"]', ("1",)),
+    ("security", "international_prefixes", '["+", "011"]', ("+", "011")),
+    ("security", "premium_prefixes", "[]", ()),
+    ("security", "allowed_classes", '["Local"]', ("local",)),
+    ("security", "account_classes", '["a@x=premium"]', ("a@x=premium",)),
+    ("security", "alert_window", "300", 300.0),
+    ("security", "alert_factor", "10", 10.0),
+    ("security", "alert_min_attempts", "3", 3),
+    ("security", "alert_smoothing", "0.1", 0.1),
+    ("security", "allow", '["192.0.2.0/24"]', ("192.0.2.0/24",)),
+    ("security", "trusted_peers", '["192.0.2.10"]', ("192.0.2.10",)),
+    ("security", "max_tracked", "1000", 1000),
+    ("security", "max_bans", "100", 100),
+]
+
 COMPANION = {
     ("tls", "cert"): 'key = "/etc/ssl/key.pem"',
     ("tls", "key"): 'cert = "/etc/ssl/cert.pem"',
@@ -114,6 +158,112 @@ BAD = [
     ),
     ("log", "level", '"verbose"', 'expected one of debug, info, warning, error, got "verbose"'),
     ("log", "format", "1", "expected one of text, json, got 1"),
+]
+
+
+BAD += [
+    ("security", "enabled", '"yes"', 'expected true or false, got "yes"'),
+    ("security", "flood_window", "0", "expected a number > 0, got 0"),
+    ("security", "flood_register", "0", "expected an integer >= 1, got 0"),
+    ("security", "flood_invite", "1.5", "expected an integer >= 1, got 1.5"),
+    ("security", "flood_options", "-1", "expected an integer >= 1, got -1"),
+    ("security", "flood_other", "true", "expected an integer >= 1, got true"),
+    ("security", "ban_seconds", "-60", "expected a number > 0, got -60"),
+    ("security", "ban_growth", "0.9", "expected a number >= 1, got 0.9"),
+    ("security", "ban_max_seconds", "0", "expected a number > 0, got 0"),
+    ("security", "offence_memory", '"1d"', 'expected a number > 0, got "1d"'),
+    ("security", "auth_failures", "0", "expected an integer >= 1, got 0"),
+    ("security", "auth_window", "0", "expected a number > 0, got 0"),
+    ("security", "auth_ban_seconds", "inf", "expected a number > 0, got inf"),
+    ("security", "account_failures", "0", "expected an integer >= 1, got 0"),
+    ("security", "account_window", "-5", "expected a number > 0, got -5"),
+    ("security", "account_lock_seconds", "0", "expected a number > 0, got 0"),
+    (
+        "security",
+        "scanner_user_agents",
+        '"sipvicious"',
+        'expected an array of strings, got "sipvicious"',
+    ),
+    (
+        "security",
+        "extra_scanner_user_agents",
+        '[""]',
+        'expected a non-empty User-Agent substring, got ""',
+    ),
+    ("security", "unknown_users", "0", "expected an integer >= 1, got 0"),
+    ("security", "unknown_users_window", "0", "expected a number > 0, got 0"),
+    ("security", "options_sweep", "0", "expected an integer >= 1, got 0"),
+    ("security", "options_sweep_window", "0", "expected a number > 0, got 0"),
+    ("security", "max_concurrent_calls", "0", "expected an integer >= 1, got 0"),
+    ("security", "max_call_attempts_per_minute", "0", "expected an integer >= 1, got 0"),
+    ("security", "max_call_seconds", "0", "expected a number > 0, got 0"),
+    ("security", "deny_prefixes", '["+881", "+881"]', '"+881" is listed twice'),
+    ("security", "international_access_code", "0", "expected a string, got 0"),
+    (
+        "security",
+        "national_prefixes",
+        '["zero"]',
+        'expected a number prefix such as +1900 or 0, got "zero"',
+    ),
+    (
+        "security",
+        "international_prefixes",
+        '["++"]',
+        'expected a number prefix such as +1900 or 0, got "++"',
+    ),
+    (
+        "security",
+        "premium_prefixes",
+        '["1900x"]',
+        'expected a number prefix such as +1900 or 0, got "1900x"',
+    ),
+    (
+        "security",
+        "allowed_classes",
+        '["moon"]',
+        'expected one of local, national, international, premium, got "moon"',
+    ),
+    ("security", "account_classes", '["a@x"]', "expected USER@DOMAIN=CLASS,CLASS, got 'a@x'"),
+    ("security", "alert_window", "0", "expected a number > 0, got 0"),
+    ("security", "alert_factor", "0.5", "expected a number >= 1, got 0.5"),
+    ("security", "alert_smoothing", "2", "expected a number > 0 and <= 1, got 2"),
+    ("security", "alert_min_attempts", "0", "expected an integer >= 1, got 0"),
+    (
+        "security",
+        "allow",
+        '["10.0.0.0/33"]',
+        'expected an IP network such as 192.0.2.0/24, got "10.0.0.0/33"',
+    ),
+    (
+        "security",
+        "trusted_peers",
+        '["pbx.example.com"]',
+        'expected an IP address, got "pbx.example.com"',
+    ),
+    ("security", "max_tracked", "10", "expected an integer >= 100, got 10"),
+    ("security", "max_bans", "99", "expected an integer >= 100, got 99"),
+]
+
+# [admin]: the admin API listener and its credentials (docs/admin.md).
+GOOD += [
+    ("admin", "enabled", "false", False),
+    ("admin", "listen", '"[::1]:9000"', "[::1]:9000"),
+    ("admin", "token_file", '"/etc/sipwarden/admin.token"', "/etc/sipwarden/admin.token"),
+    ("admin", "basic_user", '"ops"', "ops"),
+    ("admin", "basic_password_file", '"/etc/sipwarden/admin.pw"', "/etc/sipwarden/admin.pw"),
+]
+BAD += [
+    ("admin", "enabled", "1", "expected true or false, got 1"),
+    (
+        "admin",
+        "listen",
+        '"admin.example.com:8088"',
+        "expected HOST:PORT (an IP address, [IPv6] in brackets, or localhost; port 0 to 65535),"
+        ' got "admin.example.com:8088"',
+    ),
+    ("admin", "token_file", "7", "expected a string, got 7"),
+    ("admin", "basic_user", "[]", "expected a string, got []"),
+    ("admin", "basic_password_file", "false", "expected a string, got false"),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Observability: the event bus (pure), Prometheus metrics and the rate history for charts."""

@@ -1,0 +1,225 @@
+"""Prometheus metrics (prometheus-client) on a registry of our own, with cheap hot-path calls.
+
+How this works: the server calls plain methods (`request("INVITE", "udp")`, `drop("flood")`)
+on the hot path. Each method looks up a pre-bound label child in a dict and increments it, so a
+call costs one dict lookup and one locked add. Labels that come from the network (method,
+transport) are folded into a fixed set ("OTHER") so a hostile peer cannot grow the series
+without bound; reason codes come from our code but are still capped. Gauges (transactions,
+dialogs, registrations, bans) are set from snapshots; the transport hub's drop counters are
+read at scrape time through `watch_transports`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+METHODS = frozenset(
+    {
+        *("INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE"),
+        *("NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"),
+    }
+)
+TRANSPORTS = frozenset({"udp", "tcp", "tls", "ws", "wss"})
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "6xx")
+MAX_REASONS = 64  # distinct reason codes per family; more fold into "other"
+LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
+TransportSnapshot = Callable[[], Mapping[str, Mapping[str, int]]]
+
+
+def status_class(status: int) -> str:
+    """`404` -> "4xx"; anything outside 100..699 -> "other"."""
+    return STATUS_CLASSES[status // 100 - 1] if 100 <= status < 700 else "other"
+
+
+class Metrics:
+    """Every sipwarden metric family, registered on `self.registry` (not the global one)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self._requests = Counter(
+            "sipwarden_requests", "SIP requests received", ["method", "transport"], registry=r
+        )
+        self._responses = Counter(
+            "sipwarden_responses",
+            "SIP responses sent or relayed, by the CSeq method and the status class",
+            ["method", "status_class", "transport"],
+            registry=r,
+        )
+        self._auth_failures = Counter(
+            "sipwarden_auth_failures", "Failed digest authentications", ["reason"], registry=r
+        )
+        self._drops = Counter(
+            "sipwarden_drops", "Messages dropped without a reply", ["reason"], registry=r
+        )
+        self._rejects = Counter(
+            "sipwarden_rejects", "Requests rejected with an error reply", ["reason"], registry=r
+        )
+        self._bans = Counter("sipwarden_bans", "Bans issued", ["reason"], registry=r)
+        self._bans_active = Gauge("sipwarden_bans_active", "Addresses banned now", registry=r)
+        self._transactions = Gauge(
+            "sipwarden_transactions_in_progress",
+            "SIP transactions in progress",
+            ["role"],
+            registry=r,
+        )
+        self._dialogs = Gauge(
+            "sipwarden_dialogs_in_progress", "Calls (INVITE dialogs) in progress", registry=r
+        )
+        self._registrations = Gauge(
+            "sipwarden_registrations", "Registered contact bindings", registry=r
+        )
+        self._latency = Histogram(
+            "sipwarden_processing_seconds",
+            "Time to process one received message",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self._loop_lag = Gauge(
+            "sipwarden_event_loop_lag_seconds", "Event-loop lag at the last probe", registry=r
+        )
+        self._gateway_up = Gauge(
+            "sipwarden_gateway_up", "1 when the gateway answers its probes", ["gateway"], registry=r
+        )
+        self._gateway_latency = Gauge(
+            "sipwarden_gateway_latency_seconds",
+            "Round-trip time of the gateway's last probe",
+            ["gateway"],
+            registry=r,
+        )
+        self._children: dict[Any, Any] = {}
+        self._reasons: dict[Counter, dict[str, Any]] = {}
+        self._tx_server = self._transactions.labels("server")
+        self._tx_client = self._transactions.labels("client")
+
+    # -- hot path ---------------------------------------------------------------------------
+
+    def request(self, method: str, transport: str) -> None:
+        """One request received."""
+        key = (method if method in METHODS else "OTHER", transport)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._requests.labels(key[0], _transport(transport))
+        child.inc()
+
+    def response(self, status: int, transport: str, method: str = "OTHER") -> None:
+        """One response sent (ours or relayed); `method` is the CSeq method."""
+        key = (method if method in METHODS else "OTHER", status // 100, transport)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._responses.labels(
+                key[0], status_class(status), _transport(transport)
+            )
+        child.inc()
+
+    def auth_failure(self, reason: str) -> None:
+        self._reason(self._auth_failures, reason).inc()
+
+    def drop(self, reason: str) -> None:
+        self._reason(self._drops, reason).inc()
+
+    def reject(self, reason: str) -> None:
+        self._reason(self._rejects, reason).inc()
+
+    def ban(self, reason: str) -> None:
+        """A ban was issued (set the active count with `set_bans_active`)."""
+        self._reason(self._bans, reason).inc()
+
+    def processing(self, seconds: float) -> None:
+        """Time spent on one received message."""
+        self._latency.observe(seconds)
+
+    # -- snapshots --------------------------------------------------------------------------
+
+    def set_transactions(self, server: int, client: int) -> None:
+        self._tx_server.set(server)
+        self._tx_client.set(client)
+
+    def set_dialogs(self, count: int) -> None:
+        self._dialogs.set(count)
+
+    def set_registrations(self, count: int) -> None:
+        self._registrations.set(count)
+
+    def set_bans_active(self, count: int) -> None:
+        self._bans_active.set(count)
+
+    def set_loop_lag(self, seconds: float) -> None:
+        self._loop_lag.set(seconds)
+
+    def gateway(self, name: str, up: bool, latency: float | None = None) -> None:
+        """The result of a gateway's health probe."""
+        self._gateway_up.labels(name).set(1 if up else 0)
+        if latency is not None:
+            self._gateway_latency.labels(name).set(latency)
+
+    def watch_transports(self, snapshot: TransportSnapshot) -> None:
+        """Expose the transport hub's drop counters (`Transports.snapshot`) at scrape time as
+        `sipwarden_transport_drops_total{listener, reason}`."""
+        self.registry.register(_TransportDrops(snapshot))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format of every family."""
+        return generate_latest(self.registry)
+
+    def totals(self) -> dict[str, dict[str, float]]:
+        """Cumulative counts for the rate charts: requests by method, responses by class."""
+        return {
+            "requests": _sum_by(self._requests, "method"),
+            "responses": _sum_by(self._responses, "status_class"),
+        }
+
+    def _reason(self, family: Counter, reason: str) -> Any:
+        children = self._reasons.setdefault(family, {})
+        child = children.get(reason)
+        if child is None:
+            if len(children) >= MAX_REASONS or not reason:
+                return family.labels("other")
+            child = children[reason] = family.labels(reason)
+        return child
+
+
+def _transport(name: str) -> str:
+    lowered = name.lower()
+    return lowered if lowered in TRANSPORTS else "other"
+
+
+def _sum_by(family: Counter, label: str) -> dict[str, float]:
+    sums: dict[str, float] = {}
+    for metric in family.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                key = sample.labels[label]
+                sums[key] = sums.get(key, 0.0) + sample.value
+    return sums
+
+
+class _TransportDrops(Collector):
+    """Reads the hub's counters when Prometheus scrapes (STYLE 11: snapshots, not internals)."""
+
+    def __init__(self, snapshot: TransportSnapshot) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(
+            "sipwarden_transport_drops",
+            "Messages dropped or refused by the transports",
+            labels=["listener", "reason"],
+        )
+        for listener, counts in sorted(self._snapshot().items()):
+            for reason, count in sorted(counts.items()):
+                family.add_metric([listener, reason], count)
+        yield family

@@ -1,0 +1,98 @@
+"""What the rules see of a request: a small frozen view the proxy fills (pure).
+
+The proxy builds one `RequestView` per new request outside a dialog (in-dialog requests and
+requests with Route values are routed by their Route set / Request-URI before any rule runs).
+`from_local` / `ruri_local` say whether the From domain / Request-URI is served by us (the
+proxy's `Locality`), `authenticated` is the user whose digest credentials verified (None when
+there were none or they failed), `trusted` the trusted peer the request came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from sipwarden.sip import SipUri, TelUri, parse_uri
+
+if TYPE_CHECKING:
+    from sipwarden.routing.trust import TrustedPeer
+
+Headers = Callable[[str], tuple[str, ...]]
+
+
+def no_headers(name: str) -> tuple[str, ...]:
+    """A header lookup for a request without extra headers."""
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """The fields rules match on. `headers(name)` returns every value of a header (any case)."""
+
+    method: str
+    ruri: str
+    ruri_user: str | None
+    ruri_domain: str
+    from_user: str | None = None
+    from_domain: str = ""
+    to_user: str | None = None
+    to_domain: str = ""
+    source: str = ""
+    transport: str = "udp"
+    authenticated: str | None = None
+    from_local: bool = False
+    ruri_local: bool = False
+    trusted: TrustedPeer | None = None
+    call_id: str = ""
+    headers: Headers = no_headers
+
+    def with_ruri(self, ruri: str) -> RequestView:
+        """The view after a rewrite of the Request-URI."""
+        user, domain = uri_parts(ruri)
+        return replace(self, ruri=ruri, ruri_user=user, ruri_domain=domain)
+
+
+def uri_parts(text: str) -> tuple[str | None, str]:
+    """(user, domain) of a SIP/SIPS URI, (number, "") of a tel URI; ParseError if unparsable."""
+    uri = parse_uri(text)
+    if isinstance(uri, SipUri):
+        return uri.user, uri.host.lower()
+    if isinstance(uri, TelUri):
+        return uri.number, ""
+    return None, ""
+
+
+def with_user(text: str, user: str) -> str:
+    """The URI `text` with its user part (a tel URI: its number) replaced by `user`."""
+    uri = parse_uri(text)
+    if isinstance(uri, SipUri):
+        return str(uri.replace(user=user))
+    if isinstance(uri, TelUri):
+        return str(TelUri(user, uri.params))
+    return text
+
+
+def build_view(
+    method: str,
+    ruri: str,
+    from_uri: str | None = None,
+    to_uri: str | None = None,
+    **fields: object,
+) -> RequestView:
+    """A view from URI texts (From and To default to the Request-URI); `fields` as in
+    RequestView. ParseError when a URI does not parse."""
+    ruri_user, ruri_domain = uri_parts(ruri)
+    from_user, from_domain = uri_parts(from_uri or ruri)
+    to_user, to_domain = uri_parts(to_uri or ruri)
+    view = RequestView(
+        method.upper(),
+        ruri,
+        ruri_user,
+        ruri_domain,
+        from_user,
+        from_domain,
+        to_user,
+        to_domain,
+    )
+    return replace(view, **fields)  # type: ignore[arg-type]
