@@ -28,6 +28,7 @@ FailReason = Literal[
     "unknown_user",  # no such account: internal only, the wire answer is "bad_password"'s
     "no_ha1",  # the account has no HA1 for this algorithm: internal only, as above
     "bad_password",  # the response does not match
+    "account_locked",  # the security shield locked the account: refused like bad_password
 ]
 
 

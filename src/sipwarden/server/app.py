@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sipwarden import __version__
+from sipwarden.admin.runner import AdminServer, auth_policy, start_admin, stop_admin
 from sipwarden.auth.config import AuthConfig
 from sipwarden.auth.digest_auth import DigestAuth
 from sipwarden.auth.nonce_counts import SqliteNonceCounts
@@ -27,14 +28,22 @@ from sipwarden.config.model import Config
 from sipwarden.dns.resolver import SipResolver
 from sipwarden.location.sqlite import SqliteLocationStore
 from sipwarden.location.store import LocationStore
+from sipwarden.observe.events import Event, EventBus
+from sipwarden.observe.metrics import Metrics
+from sipwarden.observe.rates import RateHistory
 from sipwarden.proxy.config import ProxyConfig
 from sipwarden.proxy.identity import Interface, ProxyIdentity
 from sipwarden.registrar.config import RegistrarConfig
 from sipwarden.registrar.registrar import Registrar
 from sipwarden.routing import HealthTracker, Rejected, Routing, compile_rules
+from sipwarden.security.config import SecurityConfig
+from sipwarden.security.shield import Shield
+from sipwarden.security.store import SqliteBanStore
+from sipwarden.server.admin_backend import ServerBackend
 from sipwarden.server.core import ServerCore
 from sipwarden.server.dispatcher import Dispatcher
 from sipwarden.server.flows import family_of, interfaces_for
+from sipwarden.server.guard import Guard
 from sipwarden.server.interfaces import host_addresses
 from sipwarden.server.locality import Locality
 from sipwarden.server.proxying import Proxy
@@ -42,7 +51,8 @@ from sipwarden.server.registration import Registration
 from sipwarden.server.secret import load_or_create_secret
 from sipwarden.server.transports import bound_addresses, start_transports
 from sipwarden.storage.sqlite import connect, database_path
-from sipwarden.transaction import TimerConfig
+from sipwarden.transaction import ClientTransaction, TimerConfig
+from sipwarden.transport.address import Address
 from sipwarden.transport.hub import Transports
 from sipwarden.users.forwarding import SqliteForwardingStore
 from sipwarden.users.store import SqliteUserStore
@@ -62,8 +72,17 @@ class Server:
     location: LocationStore
     database: sqlite3.Connection
     proxy: Proxy
+    users: SqliteUserStore
+    forwarding: SqliteForwardingStore
+    guard: Guard
+    metrics: Metrics
+    bus: EventBus
     reload_config: Callable[[], Config] | None = None
+    admin: AdminServer | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def listeners(self) -> list[Address]:
+        return bound_addresses(self.transports)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -98,6 +117,7 @@ async def start_server(
     """Open the stores, bind the listeners and return the server, ready to serve.
     `reload` re-reads the configuration for SIGHUP (only the routing tables are swapped)."""
     routing = routing if routing is not None else compile_routing(config)
+    policy = auth_policy(config) if config.admin.enabled else None  # fail before binding
     data_dir = Path(config.server.data_dir)
     conn = connect(database_path(data_dir))
     users = SqliteUserStore(conn)
@@ -105,6 +125,16 @@ async def start_server(
     nonce_counts = SqliteNonceCounts(conn)
     timers = TimerConfig(t1=config.timers.t1, t2=config.timers.t2, t4=config.timers.t4)
     dispatcher = Dispatcher(sender=_NoSender(), timers=timers)
+    bus, metrics = EventBus(), Metrics()
+    guard = Guard(
+        Shield(SecurityConfig.from_section(config.security)),
+        SqliteBanStore(conn),
+        bus,
+        metrics,
+        time.time,
+    )
+    await guard.start()
+    dispatcher.guard, dispatcher.metrics = guard, metrics
     try:
         transports = await start_transports(config, dispatcher.on_message, dispatcher.send_failed)
     except BaseException:
@@ -125,8 +155,10 @@ async def start_server(
         location=location,
         registrar=Registrar(_registrar_config(config), is_self=locality.is_self),
         wallclock=time.time,
+        guard=guard,
     )
     section = config.proxy
+    forwarding = SqliteForwardingStore(conn)
     interfaces = interfaces_for(bound, _advertised(own))
     proxy = Proxy(
         dispatcher=dispatcher,
@@ -141,8 +173,9 @@ async def start_server(
         users=users,
         nonce_counts=nonce_counts,
         location=location,
-        forwarding=SqliteForwardingStore(conn),
+        forwarding=forwarding,
         wallclock=time.time,
+        guard=guard,
         resolver=SipResolver(supported_transports=_transports(interfaces)),
         routing=routing,
         health=HealthTracker(routing.gateways.values(), time.time()),
@@ -152,7 +185,32 @@ async def start_server(
     )
     core = ServerCore(dispatcher, locality, registration.answer, proxy)
     dispatcher.core = core
-    server = Server(config, transports, dispatcher, core, location, conn, proxy, reload)
+    metrics.watch_transports(transports.snapshot)
+    server = Server(
+        config,
+        transports,
+        dispatcher,
+        core,
+        location,
+        conn,
+        proxy,
+        users,
+        forwarding,
+        guard,
+        metrics,
+        bus,
+        reload,
+    )
+    if policy is not None:
+        history = RateHistory()
+        backend = ServerBackend(server, history, bus)
+        try:
+            server.admin = await start_admin(
+                backend, bus, metrics, config, history=history, policy=policy
+            )
+        except BaseException:
+            await _shutdown(server)
+            raise
     return server
 
 
@@ -175,24 +233,40 @@ async def serve_forever(server: Server) -> None:
 
 async def _shutdown(server: Server) -> None:
     log.info("sipwarden stopping")
+    if server.admin is not None:
+        await stop_admin(server.admin)
     await server.transports.close()
     await server.core.drain()
     server.dispatcher.close()
+    await server.guard.close()
     await server.location.close()
     server.database.close()
     log.info("sipwarden stopped")
 
 
 async def _sweep(server: Server) -> None:
-    """Remove expired bindings on time (RFC 3261 §10.3: a binding lasts its expiry, no more)."""
-    location = server.location
+    """Once a second: remove expired bindings on time (RFC 3261 §10.3: a binding lasts its
+    expiry, no more), apply ban changes made with the `bans` CLI, refresh the gauges."""
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
         try:
-            for binding in await location.expire(time.time()):
-                log.info("binding expired aor=%s contact=%s", binding.aor, binding.contact)
+            await _housekeeping(server)
         except Exception:
-            log.exception("location sweep failed; retrying in %.0f s", SWEEP_INTERVAL)
+            log.exception("housekeeping failed; retrying in %.0f s", SWEEP_INTERVAL)
+
+
+async def _housekeeping(server: Server) -> None:
+    now = time.time()
+    for binding in await server.location.expire(now):
+        log.info("binding expired aor=%s contact=%s", binding.aor, binding.contact)
+        server.bus.publish(Event(now, "unregister", "expired", "", binding.aor, {}))
+    await server.guard.poll()
+    metrics, table = server.metrics, server.dispatcher.table
+    clients = sum(1 for t in table if isinstance(t, ClientTransaction))
+    metrics.set_transactions(len(table) - clients, clients)
+    metrics.set_registrations(await server.location.count(now))
+    metrics.set_bans_active(len(server.guard.shield.bans(now)))
+    metrics.set_dialogs(len(server.proxy.sessions))
 
 
 def _log_ready(server: Server) -> None:

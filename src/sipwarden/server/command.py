@@ -43,12 +43,20 @@ def add_parser(commands: Any) -> None:
         metavar="PROTO:HOST:PORT",
         help="listen address, e.g. udp:0.0.0.0:5060 or tls:[::]:5061 (repeatable)",
     )
+    parser.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        help="admin API and dashboard address (default 127.0.0.1:8088, docs/admin.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the configuration, start the server, serve until SIGTERM/SIGINT."""
     overrides = Overrides(
-        data_dir=args.data_dir, domains=tuple(args.domain), listen=tuple(args.listen)
+        data_dir=args.data_dir,
+        domains=tuple(args.domain),
+        listen=tuple(args.listen),
+        admin=args.admin,
     )
 
     def reload() -> Config:

@@ -22,6 +22,7 @@ import logging
 from typing import Protocol
 
 from sipwarden.errors import ParseError
+from sipwarden.observe.metrics import Metrics
 from sipwarden.sip import Request, Response, build_response, parse_datagram
 from sipwarden.transaction import (
     ClientTransaction,
@@ -73,6 +74,12 @@ class Core(Protocol):
     def handle_stray(self, response: Response, received: Received) -> None: ...
 
 
+class Gate(Protocol):
+    """The security shield's first check (server/guard.py)."""
+
+    def admit(self, request: Request, source_ip: str) -> bool: ...
+
+
 class BranchOwner(Protocol):
     """Who gets the outcome of a client transaction (a proxy branch, §16.7)."""
 
@@ -94,6 +101,8 @@ class Dispatcher:
         self.table = TransactionTable()
         self.counters = DropCounters()
         self.core: Core | None = None
+        self.guard: Gate | None = None
+        self.metrics: Metrics | None = None
         self._origin: dict[Transaction, Received] = {}
         self._destination: dict[Transaction, Destination] = {}
         self._owner: dict[Transaction, BranchOwner] = {}
@@ -115,6 +124,10 @@ class Dispatcher:
         self._rearm()
 
     def _request(self, request: Request, received: Received, now: float) -> None:
+        if self.metrics is not None:
+            self.metrics.request(request.method, received.source.transport)
+        if self.guard is not None and not self.guard.admit(request, received.source.host):
+            return  # dropped silently: nothing to amplify (docs/security.md)
         transaction = self.table.receive(request, now)
         if transaction is not None:
             self._drain(transaction)
@@ -178,6 +191,10 @@ class Dispatcher:
             self.counters.count("late_response")
             return False
         self.table.send_response(transaction, response, self.now())
+        if self.metrics is not None:
+            origin = self._origin.get(transaction)
+            transport = origin.source.transport if origin is not None else "UDP"
+            self.metrics.response(response.status, transport, transaction.request.method)
         self._drain(transaction)
         self._rearm()
         return True

@@ -65,8 +65,10 @@ from sipwarden.routing import (
     default_table,
     view_of,
 )
+from sipwarden.security.identity import assert_identity, strip_untrusted_identity
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import flow_of
+from sipwarden.server.guard import Guard
 from sipwarden.server.locality import Locality, normalize_host
 from sipwarden.server.session import Session
 from sipwarden.sip import Request, Response, SipUri, build_response, parse_uri
@@ -101,6 +103,7 @@ class Proxy:
     redirect: bool = False
     max_forward_hops: int = 5
     mtu_limit: int = 1300
+    guard: Guard | None = None
     routing: Routing = field(default_factory=lambda: _default_routing())
     health: HealthTracker = field(default_factory=lambda: HealthTracker((), 0.0))
     turns: dict[str, int] = field(default_factory=dict)
@@ -135,6 +138,10 @@ class Proxy:
                 self.dispatcher.respond(transaction, response)
             return
         routed = preprocess(request, self.identity)
+        if not self._trusted_source(received.source.host):
+            strip_untrusted_identity(routed)  # RFC 3325 §5: not from our trust domain
+        if request.method == "BYE" and self.guard is not None:
+            self.guard.call_ended(request.call_id)
         outcome = await self._targets(request, routed, received)
         if isinstance(outcome, Response):
             self.dispatcher.respond(transaction, outcome)
@@ -172,7 +179,9 @@ class Proxy:
         decision = routing.rules.decide(view, self.wallclock())
         log.debug("routing %s %s:\n%s", request.method, request.uri_text, decision.explain())
         apply(routed, decision)
-        return await self._act(request, routed, decision, caller, outcome, trusted is not None)
+        return await self._act(
+            request, routed, decision, caller, outcome, trusted is not None, received
+        )
 
     async def _act(
         self,
@@ -182,6 +191,7 @@ class Proxy:
         caller: str | None,
         outcome: Authenticated | Failed | None,
         trusted: bool,
+        received: Received,
     ) -> Plan | Response:
         """Carry out the routing decision's terminal action (docs/routing.md)."""
         action = decision.action
@@ -194,10 +204,32 @@ class Proxy:
         if isinstance(action, Redirect):
             contact = [("Contact", f"<{action.uri}>")]
             return build_response(request, 302, "Moved Temporarily", headers=contact)
+        if isinstance(outcome, Authenticated):
+            refused = self._fraud_check(request, routed, outcome)
+            if refused is not None:
+                return refused
+            assert_identity(routed, outcome.user, outcome.realm)  # RFC 3325 §9.1
         if isinstance(action, Forward):
             return self._forward_plan(routed, action)
         known = isinstance(outcome, Authenticated) or trusted or caller is not None
-        return await self._local_callee(request, routed, known)
+        return await self._local_callee(request, routed, known, received)
+
+    def _fraud_check(
+        self, request: Request, routed: Request, outcome: Authenticated
+    ) -> Response | None:
+        """The anti-fraud limits for a new call (docs/security.md): 403 with the reason."""
+        if request.method != "INVITE" or self.guard is None:
+            return None
+        uri = routed.uri
+        user = uri.user if isinstance(uri, SipUri) and uri.user else ""
+        account = f"{outcome.user}@{outcome.realm}"
+        verdict = self.guard.call_attempt(account, user, request.call_id)
+        if verdict.allowed:
+            return None
+        return build_response(request, verdict.status or 403, verdict.phrase or "Forbidden")
+
+    def _trusted_source(self, ip: str) -> bool:
+        return self.guard is not None and self.guard.shield.config.trusted(ip)
 
     def _forward_plan(self, routed: Request, action: Forward) -> Plan:
         """`forward`: to a URI, or through gateway groups: one destination at a time, the next
@@ -223,7 +255,7 @@ class Proxy:
         return None
 
     async def _local_callee(
-        self, request: Request, routed: Request, trusted: bool
+        self, request: Request, routed: Request, trusted: bool, received: Received
     ) -> Plan | Response:
         uri = routed.uri
         assert isinstance(uri, SipUri)  # is_local holds only for SIP(S) URIs
@@ -231,6 +263,8 @@ class Proxy:
             return build_response(request, 404, "Not Found")
         domain = normalize_host(uri.host)
         if await self.users.get_user(uri.user, domain) is None:
+            if self.guard is not None:
+                self.guard.unknown_user(received.source.host, uri.user)
             if trusted:
                 return build_response(request, 404, "Not Found")
             return build_response(request, 480, "Temporarily Unavailable")
@@ -271,17 +305,24 @@ class Proxy:
         credentials = self.auth.credentials(request, realm, proxy=True)
         if credentials is None:
             return None
-        record = await self.users.get_user(credentials.username or "", realm)
+        user = credentials.username or ""
+        account = f"{user}@{realm}"
+        locked = self.guard is not None and self.guard.locked(account)
+        record = await self.users.get_user(user, realm)
         verdict = self.auth.verify(request, realm, credentials, record, now=now)
-        if not isinstance(verdict, Authenticated):
+        if locked or not isinstance(verdict, Authenticated):
+            failed = verdict if isinstance(verdict, Failed) else Failed(False, "account_locked")
+            reason = "account_locked" if locked else failed.reason
             log.info(
                 "auth failed user=%r realm=%s source=%s reason=%s",
-                credentials.username,
+                user,
                 realm,
                 received.source,
-                verdict.reason,
+                reason,
             )
-            return verdict
+            if self.guard is not None and not (failed.stale and not locked):
+                self.guard.auth_failed(received.source.host, account, reason)
+            return failed if not locked else Failed(False, "account_locked")
         fresh = await self.nonce_counts.advance(
             verdict.nonce, verdict.nc, verdict.nonce_expires, now
         )
@@ -289,6 +330,8 @@ class Proxy:
             return self._challenge(request, realm, now, stale=True)
         if not self.auth.identity_ok(request, verdict):
             return build_response(request, 403, "Forbidden")
+        if self.guard is not None:
+            self.guard.auth_succeeded(received.source.host, account)
         return verdict
 
     def _challenge(self, request: Request, realm: str, now: float, *, stale: bool) -> Response:
@@ -308,6 +351,10 @@ class Proxy:
         session = self.sessions.pop(transaction, None)
         if session is not None:
             session.close()
+        last = transaction.last_response
+        answered = last is not None and 200 <= last.status < 300
+        if self.guard is not None and not answered:
+            self.guard.call_ended(transaction.request.call_id)  # the call never started
 
     def cancelled(self, transaction: InviteServerTransaction) -> bool:
         session = self.sessions.get(transaction)

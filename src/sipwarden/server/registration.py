@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sipwarden.auth.digest_auth import Authenticated, DigestAuth
 from sipwarden.auth.nonce_counts import NonceCountStore
+from sipwarden.auth.outcome import Failed
 from sipwarden.auth.store import CredentialStore
 from sipwarden.errors import ParseError
 from sipwarden.location.binding import Binding
@@ -28,6 +29,7 @@ from sipwarden.location.store import LocationStore
 from sipwarden.registrar.aor import aor_of
 from sipwarden.registrar.registrar import Registrar
 from sipwarden.registrar.result import RegisterResult
+from sipwarden.server.guard import Guard
 from sipwarden.server.locality import Locality, normalize_host
 from sipwarden.sip import Request, Response, SipUri, build_response
 from sipwarden.transport.address import Received
@@ -47,6 +49,7 @@ class Registration:
     location: LocationStore
     registrar: Registrar
     wallclock: Callable[[], float]
+    guard: Guard | None = None
 
     async def answer(self, request: Request, received: Received) -> Response:
         """The final response to one REGISTER (never raises on the peer's input)."""
@@ -93,17 +96,27 @@ class Registration:
         credentials = self.auth.credentials(request, realm, proxy=False)
         if credentials is None:
             return self._challenge(request, realm, now, stale=False)
-        record = await self.users.get_user(credentials.username or "", realm)
+        user = credentials.username or ""
+        account = f"{user}@{realm}"
+        locked = self.guard is not None and self.guard.locked(account)
+        # A locked account is verified like any other and then refused like a wrong password:
+        # the same answer in the same time, so a lock tells a guesser nothing (docs/security.md).
+        record = await self.users.get_user(user, realm)
         verdict = self.auth.verify(request, realm, credentials, record, now=now)
-        if not isinstance(verdict, Authenticated):
+        if locked or not isinstance(verdict, Authenticated):
+            failed = verdict if isinstance(verdict, Failed) else None
+            reason = "account_locked" if locked or failed is None else failed.reason
             log.info(
-                "auth failed user=%s realm=%s source=%s reason=%s",
-                credentials.username,
+                "auth failed user=%r realm=%s source=%s reason=%s",
+                user,
                 realm,
                 received.source,
-                verdict.reason,
+                reason,
             )
-            return self._challenge(request, realm, now, stale=verdict.stale)
+            stale = failed is not None and failed.stale and not locked
+            if self.guard is not None and not stale:
+                self.guard.auth_failed(received.source.host, account, reason)
+            return self._challenge(request, realm, now, stale=stale)
         fresh = await self.nonce_counts.advance(
             verdict.nonce, verdict.nc, verdict.nonce_expires, now
         )
@@ -116,6 +129,8 @@ class Registration:
                 verdict.nc,
             )
             return self._challenge(request, realm, now, stale=True)
+        if self.guard is not None:
+            self.guard.auth_succeeded(received.source.host, account)
         return verdict
 
     def _challenge(self, request: Request, realm: str, now: float, *, stale: bool) -> Response:

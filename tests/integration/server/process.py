@@ -60,6 +60,8 @@ class Running:
 def running(args: Sequence[str], cwd: Path, timeout: float = 15.0) -> Iterator[Running]:
     """Start `sipwarden run ARGS`, wait for its ready line, stop it (SIGTERM) on exit."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if "--admin" not in args:
+        args = [*args, "--admin", "127.0.0.1:0"]  # tests run side by side: no fixed port 8088
     process = subprocess.Popen(
         [sys.executable, "-m", "sipwarden", "run", *args],
         cwd=cwd,

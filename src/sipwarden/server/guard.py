@@ -1,0 +1,198 @@
+"""The security shield in the running server: checks on the way in, events on the way out.
+
+How this works: the pure `Shield` (sipwarden.security) decides; this adapter feeds it what the
+server sees (every request's source and User-Agent, authentication outcomes, unknown users,
+call attempts, starts and ends) with the wall clock, and carries out what it emits. Each
+`SecurityEvent` is logged, published on the event bus (the dashboard and `/api/events`),
+counted in the metrics, and, for bans and locks, written to the ban store so they survive a
+restart. Bans made outside the server (`sipwarden bans add|remove`, another process) are read
+from the store's change log every few seconds. One timer follows the shield's next deadline
+(ban and lock expiry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sipwarden.observe.events import Event, EventBus
+from sipwarden.observe.metrics import Metrics
+from sipwarden.security.events import EventKind, SecurityEvent, Verdict
+from sipwarden.security.shield import Shield
+from sipwarden.security.store import SqliteBanStore
+from sipwarden.sip import Request
+
+log = logging.getLogger("sipwarden.security")
+
+
+class Guard:
+    """Runs the shield for the server (see the module docstring)."""
+
+    def __init__(
+        self,
+        shield: Shield,
+        store: SqliteBanStore,
+        bus: EventBus,
+        metrics: Metrics,
+        wallclock: Callable[[], float],
+    ) -> None:
+        self.shield = shield
+        self.store = store
+        self.bus = bus
+        self.metrics = metrics
+        self.wallclock = wallclock
+        self._last_change = 0
+        self._calls: dict[str, str] = {}  # Call-ID -> account, for call_ended on BYE
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Restore the bans and locks saved before a restart."""
+        now = self.wallclock()
+        restored = self.shield.restore(await self.store.load(), now, await self.store.load_locks())
+        self._last_change = await self.store.last_change()
+        if restored:
+            log.info("restored %d bans", restored)
+        self._rearm()
+
+    async def poll(self) -> None:
+        """Apply ban changes made outside the server (the `bans` CLI) since the last poll."""
+        for change in await self.store.changes(self._last_change):
+            self.shield.apply_change(change, self.wallclock())
+            self._last_change = max(self._last_change, change.seq)
+        self.pump()
+
+    # ----- what the server sees --------------------------------------------------------------
+    def admit(self, request: Request, source_ip: str) -> bool:
+        """A request arrived from `source_ip`: False when it must be dropped silently."""
+        verdict = self.shield.check_request(
+            source_ip,
+            request.method,
+            request.header("user-agent"),
+            self.wallclock(),
+            target=request.uri_text,
+        )
+        self.pump()
+        return verdict.allowed
+
+    def locked(self, account: str) -> bool:
+        return self.shield.account_locked(account, self.wallclock())
+
+    def auth_failed(self, source_ip: str, account: str, reason: str) -> None:
+        self.metrics.auth_failure(reason)
+        self.shield.auth_failed(source_ip, account, reason, self.wallclock())
+        self.pump()
+
+    def auth_succeeded(self, source_ip: str, account: str) -> None:
+        self.shield.auth_succeeded(source_ip, account, self.wallclock())
+        self.pump()
+
+    def unknown_user(self, source_ip: str, user: str) -> None:
+        self.shield.unknown_user(source_ip, user, self.wallclock())
+        self.pump()
+
+    def call_attempt(self, account: str, destination_user: str, call_id: str) -> Verdict:
+        """A call from `account`: the fraud limits' verdict; an allowed call is counted as
+        started until `call_ended`."""
+        now = self.wallclock()
+        verdict = self.shield.call_attempt(account, destination_user, now)
+        if verdict.allowed:
+            self.shield.call_started(account, call_id, now)
+            self._calls[call_id] = account
+        self.pump()
+        return verdict
+
+    def call_ended(self, call_id: str) -> None:
+        account = self._calls.pop(call_id, None)
+        if account is not None:
+            self.shield.call_ended(account, call_id, self.wallclock())
+            self.pump()
+
+    # ----- what the shield says --------------------------------------------------------------
+    def pump(self) -> None:
+        while (event := self.shield.next_event()) is not None:
+            self._observe(event)
+        self._rearm()
+
+    def _observe(self, event: SecurityEvent) -> None:
+        level = logging.DEBUG if event.kind is EventKind.DROP else logging.INFO
+        log.log(
+            level,
+            "%s reason=%s source=%s account=%s rule=%r %s",
+            event.kind.value,
+            event.reason,
+            event.source,
+            event.account,
+            event.rule,
+            event.detail,
+        )
+        detail = {"rule": event.rule, "detail": event.detail}
+        self.bus.publish(
+            Event(
+                event.at,
+                event.kind.value,
+                event.reason,
+                event.source or "",
+                event.account or "",
+                detail,
+            )
+        )
+        if event.kind is EventKind.DROP:
+            self.metrics.drop(event.reason)
+        elif event.kind is EventKind.REJECT:
+            self.metrics.reject(event.reason)
+        elif event.kind is EventKind.BAN:
+            self.metrics.ban(event.reason)
+        self._persist(event)
+
+    def _persist(self, event: SecurityEvent) -> None:
+        now = self.wallclock()
+        if event.kind is EventKind.BAN and event.source is not None:
+            ban = self.shield.ban_of(event.source, now)
+            if ban is not None:
+                self._spawn(self.store.save(ban))
+        elif event.kind is EventKind.UNBAN and event.source is not None:
+            self._spawn(self.store.delete(event.source))
+        elif event.kind is EventKind.LOCK and event.account is not None:
+            lock = self.shield.lock_of(event.account, now)
+            if lock is not None:
+                self._spawn(self.store.save_lock(lock))
+        elif event.kind is EventKind.UNLOCK and event.account is not None:
+            self._spawn(self.store.delete_lock(event.account))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ban store write failed: %s", task.exception())
+
+    def _rearm(self) -> None:
+        deadline = self.shield.next_deadline()
+        if deadline == self._deadline:
+            return  # the common case on the hot path: nothing new to wait for
+        self._deadline = deadline
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            delay = max(0.0, deadline - self.wallclock())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._deadline = None
+        self.shield.on_timeout(self.wallclock())
+        self.pump()
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
