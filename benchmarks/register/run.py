@@ -47,6 +47,20 @@ def add_users(data_dir: Path, count: int) -> None:
         store.close()
 
 
+# Kamailio's registrar.cfg has no flood limits (no pike) and no HTTP interface: neither does
+# sipwarden here, so both do the same work per REGISTER.
+CONFIG = """\
+[security]
+enabled = false
+
+[admin]
+enabled = false
+
+[log]
+level = "warning"
+"""
+
+
 def run_one(proxy: str, rate: int, seconds: int, data_dir: Path) -> str:
     env = dict(os.environ)
     if proxy == "sipwarden":
@@ -59,7 +73,10 @@ def run_one(proxy: str, rate: int, seconds: int, data_dir: Path) -> str:
             str(data_dir),
             "--listen",
             "udp:127.0.0.1:15060",
+            "--config",
+            str(data_dir.parent / "sipwarden.toml"),
         ]
+        (data_dir.parent / "sipwarden.toml").write_text(CONFIG)
         env.update(PROXY_CMD=shlex.join(command), PROXY_NAME="sipwarden")
         target = "cmd"
     else:
