@@ -46,6 +46,7 @@ from sipwarden.server.flows import family_of, interfaces_for
 from sipwarden.server.guard import Guard
 from sipwarden.server.interfaces import host_addresses
 from sipwarden.server.locality import Locality
+from sipwarden.server.probing import Prober
 from sipwarden.server.proxying import Proxy
 from sipwarden.server.registration import Registration
 from sipwarden.server.secret import load_or_create_secret
@@ -223,11 +224,14 @@ async def serve_forever(server: Server) -> None:
     with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, server.reload)
     sweeper = asyncio.ensure_future(_sweep(server))
+    prober = asyncio.ensure_future(Prober(server.proxy, server.bus).run())
     _log_ready(server)  # after the handlers: a SIGTERM right after "ready" stops cleanly
     try:
         await server.stopping.wait()
     finally:
         sweeper.cancel()
+        prober.cancel()
+        await asyncio.gather(sweeper, prober, return_exceptions=True)
         await _shutdown(server)
 
 
