@@ -32,3 +32,12 @@ def test_relative_links_point_at_files(document: Path) -> None:
     text = document.read_text(encoding="utf-8")
     for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
         assert (document.parent / target).exists(), f"{document.name} links to missing {target}"
+
+
+def test_readme_explain_samples_are_the_tested_ones_of_docs_routing() -> None:
+    """The README copies `sipwarden explain` outputs from docs/routing.md, whose samples
+    tests/unit/test_cli_routing.py runs: a copy that drifted would fail here."""
+    samples = re.compile(r"```console\n(\$ sipwarden explain.*?)```", re.DOTALL)
+    readme = samples.findall(README.read_text(encoding="utf-8"))
+    docs = samples.findall((README.parent / "docs" / "routing.md").read_text(encoding="utf-8"))
+    assert len(readme) == 3 and readme == docs
