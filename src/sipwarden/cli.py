@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sipwarden import __version__, cli_admin, cli_bans, cli_routing, cli_users
+from sipwarden import __version__, cli_admin, cli_bans, cli_cdr, cli_routing, cli_users
 from sipwarden.server import command as run_command
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_bans.add_parser(commands)
     cli_routing.add_parser(commands)
     cli_admin.add_parser(commands)
+    cli_cdr.add_parser(commands)
     return parser
 
 
@@ -31,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_bans.run(args)
     if args.command == "admin":
         return cli_admin.run(args)
+    if args.command == "cdr":
+        return cli_cdr.run(args)
     if args.command in cli_routing.COMMANDS:
         return cli_routing.run(args)
     if args.command == "run":

@@ -9,7 +9,9 @@ from sipwarden.config.load import load_config
 from sipwarden.config.model import (
     AdminSection,
     AuthSection,
+    CdrSection,
     Config,
+    HepSection,
     LogSection,
     Overrides,
     ProxySection,
@@ -24,8 +26,10 @@ from sipwarden.config.model import (
 __all__ = [
     "AdminSection",
     "AuthSection",
+    "CdrSection",
     "Config",
     "ConfigError",
+    "HepSection",
     "LogSection",
     "Overrides",
     "ProxySection",

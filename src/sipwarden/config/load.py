@@ -10,7 +10,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from sipwarden.config import admin_checks, checks
+from sipwarden.config import admin_checks, checks, storage_checks
 from sipwarden.config.errors import ConfigError, Invalid
 from sipwarden.config.model import ROUTING_TABLES, Config, Overrides, RoutingSource
 from sipwarden.config.rules import problems
@@ -118,6 +118,23 @@ def _apply(values: Values, overrides: Overrides) -> Flags:
         except Invalid as exc:
             raise ConfigError(f"--admin: {exc.message}") from None
         flags["admin", "listen"] = "--admin"
+    flags.update(_apply_stores(values, overrides))
+    return flags
+
+
+def _apply_stores(values: Values, overrides: Overrides) -> Flags:
+    """--storage and --state replace `[storage] url` and `[state] url`."""
+    given = [("--storage", "storage", storage_checks.storage_url, overrides.storage),
+             ("--state", "state", storage_checks.state_url, overrides.state)]  # fmt: skip
+    flags: Flags = {}
+    for flag, section, check, raw in given:
+        if raw is None:
+            continue
+        try:
+            values[section]["url"] = check(raw)
+        except Invalid as exc:
+            raise ConfigError(f"{flag}: {exc.message}") from None
+        flags[section, "url"] = flag
     return flags
 
 

@@ -174,6 +174,44 @@ class AdminSection:
 
 
 @dataclass(frozen=True, slots=True)
+class HepSection:
+    """[hep]: a HEP v3 copy of every SIP message to a Homer collector over UDP (docs/hep.md)."""
+
+    enabled: bool = False
+    collector: str = "127.0.0.1:9060"
+    agent_id: int = 1
+    password: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CdrSection:
+    """[cdr]: call detail records, to DATA_DIR/cdr/*.csv and the database (docs/cdr.md)."""
+
+    enabled: bool = True
+    csv: bool = True
+    database: bool = True
+    max_duration: float = 14400.0
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSection:
+    """[storage]: where users and forwarding live: empty for the data directory's SQLite file,
+    `sqlite:///PATH`, or `postgresql://USER@HOST:PORT/DB` for a cluster (docs/cluster.md)."""
+
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StateSection:
+    """[state]: where bindings, nonce counts and bans live: empty for the data directory's
+    SQLite file, `sqlite:///PATH`, or `redis://HOST:PORT/DB` shared by a cluster, with every
+    key under `prefix` (docs/cluster.md)."""
+
+    url: str = ""
+    prefix: str = "sipwarden:"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, one attribute per section."""
 
@@ -187,6 +225,10 @@ class Config:
     log: LogSection = field(default_factory=LogSection)
     security: SecuritySection = field(default_factory=SecuritySection)
     admin: AdminSection = field(default_factory=AdminSection)
+    hep: HepSection = field(default_factory=HepSection)
+    cdr: CdrSection = field(default_factory=CdrSection)
+    storage: StorageSection = field(default_factory=StorageSection)
+    state: StateSection = field(default_factory=StateSection)
     routing: RoutingSource = field(default_factory=RoutingSource)
 
 
@@ -202,3 +244,5 @@ class Overrides:
     domains: tuple[str, ...] = ()
     listen: tuple[str, ...] = ()
     admin: str | None = None  # --admin HOST:PORT, replaces [admin] listen
+    storage: str | None = None  # --storage URL, replaces [storage] url
+    state: str | None = None  # --state URL, replaces [state] url

@@ -9,15 +9,21 @@ from __future__ import annotations
 from sipwarden.auth.hashes import ALGORITHMS
 from sipwarden.config import admin_checks as ac
 from sipwarden.config import checks as c
+from sipwarden.config import observe_checks as oc
 from sipwarden.config import security_checks as sc
+from sipwarden.config import storage_checks as stc
 from sipwarden.config.model import (
     AdminSection,
     AuthSection,
+    CdrSection,
+    HepSection,
     LogSection,
     ProxySection,
     RegistrarSection,
     SecuritySection,
     ServerSection,
+    StateSection,
+    StorageSection,
     TimersSection,
     TlsSection,
     TransportSection,
@@ -142,6 +148,26 @@ SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
             "basic_password_file": c.string,
         },
     ),
+    "hep": (
+        HepSection,
+        {
+            "enabled": c.boolean,
+            "collector": oc.collector,
+            "agent_id": c.integer(0, oc.MAX_AGENT_ID),
+            "password": c.string,
+        },
+    ),
+    "cdr": (
+        CdrSection,
+        {
+            "enabled": c.boolean,
+            "csv": c.boolean,
+            "database": c.boolean,
+            "max_duration": c.positive_number,
+        },
+    ),
+    "storage": (StorageSection, {"url": stc.storage_url}),
+    "state": (StateSection, {"url": stc.state_url, "prefix": stc.key_prefix}),
 }
 
 PATH_KEYS = {

@@ -25,10 +25,15 @@ from sipwarden.auth.digest_auth import DigestAuth
 from sipwarden.auth.nonce_counts import SqliteNonceCounts
 from sipwarden.config import ConfigError
 from sipwarden.config.model import Config
+from sipwarden.config.observe_checks import split_collector
 from sipwarden.dns.resolver import SipResolver
 from sipwarden.location.sqlite import SqliteLocationStore
 from sipwarden.location.store import LocationStore
+from sipwarden.observe.cdr import CallTracker
+from sipwarden.observe.cdr_feed import CdrRecorder
+from sipwarden.observe.cdr_writer import CdrWriter
 from sipwarden.observe.events import Event, EventBus
+from sipwarden.observe.hep_sender import HepSender
 from sipwarden.observe.metrics import Metrics
 from sipwarden.observe.rates import RateHistory
 from sipwarden.proxy.config import ProxyConfig
@@ -53,7 +58,7 @@ from sipwarden.server.secret import load_or_create_secret
 from sipwarden.server.transports import bound_addresses, start_transports
 from sipwarden.storage.sqlite import connect, database_path
 from sipwarden.transaction import ClientTransaction, TimerConfig
-from sipwarden.transport.address import Address
+from sipwarden.transport.address import Address, Received
 from sipwarden.transport.hub import Transports
 from sipwarden.users.forwarding import SqliteForwardingStore
 from sipwarden.users.store import SqliteUserStore
@@ -80,6 +85,8 @@ class Server:
     bus: EventBus
     reload_config: Callable[[], Config] | None = None
     admin: AdminServer | None = None
+    hep: HepSender | None = None
+    cdr_writer: CdrWriter | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def listeners(self) -> list[Address]:
@@ -187,6 +194,8 @@ async def start_server(
     core = ServerCore(dispatcher, locality, registration.answer, proxy)
     dispatcher.core = core
     metrics.watch_transports(transports.snapshot)
+    hep = await _start_hep(config, dispatcher, transports)
+    cdr_writer = _start_cdr(config, dispatcher)
     server = Server(
         config,
         transports,
@@ -202,6 +211,7 @@ async def start_server(
         bus,
         reload,
     )
+    server.hep, server.cdr_writer = hep, cdr_writer
     if policy is not None:
         history = RateHistory()
         backend = ServerBackend(server, history, bus)
@@ -243,6 +253,12 @@ async def _shutdown(server: Server) -> None:
     await server.core.drain()
     server.dispatcher.close()
     await server.guard.close()
+    if server.hep is not None:
+        server.hep.close()
+    if server.dispatcher.cdr is not None:
+        server.dispatcher.cdr.on_timeout()
+    if server.cdr_writer is not None:
+        server.cdr_writer.close()
     await server.location.close()
     server.database.close()
     log.info("sipwarden stopped")
@@ -271,6 +287,40 @@ async def _housekeeping(server: Server) -> None:
     metrics.set_registrations(await server.location.count(now))
     metrics.set_bans_active(len(server.guard.shield.bans(now)))
     metrics.set_dialogs(len(server.proxy.sessions))
+    if server.dispatcher.cdr is not None:
+        server.dispatcher.cdr.on_timeout()  # dialogs whose BYE never came
+
+
+async def _start_hep(
+    config: Config, dispatcher: Dispatcher, transports: Transports
+) -> HepSender | None:
+    """`[hep]`: a copy of every message received and sent to the collector (docs/hep.md)."""
+    section = config.hep
+    if not section.enabled:
+        return None
+    host, port = split_collector(section.collector)
+    hep = HepSender(host, port, section.agent_id, section.password or None)
+    await hep.start()
+
+    def received(message: Received) -> None:
+        hep.capture(message.message.serialize(), message.source, message.local, time.time())
+
+    def sent(data: bytes, local: Address, peer: Address) -> None:
+        hep.capture(data, local, peer, time.time())
+
+    dispatcher.capture, transports.on_sent = received, sent
+    return hep
+
+
+def _start_cdr(config: Config, dispatcher: Dispatcher) -> CdrWriter | None:
+    """`[cdr]`: one record per call attempt, to CSV and the database (docs/cdr.md)."""
+    section = config.cdr
+    if not section.enabled:
+        return None
+    writer = CdrWriter(config.server.data_dir, use_csv=section.csv, use_database=section.database)
+    tracker = CallTracker(max_duration=section.max_duration)
+    dispatcher.cdr = CdrRecorder(tracker, writer.write, time.time)
+    return writer
 
 
 def _log_ready(server: Server) -> None:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from sipwarden.errors import ParseError
+from sipwarden.observe.cdr_feed import CdrRecorder
 from sipwarden.observe.metrics import Metrics
 from sipwarden.sip import Request, Response, build_response, parse_datagram
 from sipwarden.transaction import (
@@ -103,6 +105,8 @@ class Dispatcher:
         self.core: Core | None = None
         self.guard: Gate | None = None
         self.metrics: Metrics | None = None
+        self.capture: Callable[[Received], None] | None = None  # HEP (docs/hep.md)
+        self.cdr: CdrRecorder | None = None  # call detail records (docs/cdr.md)
         self._origin: dict[Transaction, Received] = {}
         self._destination: dict[Transaction, Destination] = {}
         self._owner: dict[Transaction, BranchOwner] = {}
@@ -117,6 +121,8 @@ class Dispatcher:
         """One message from a transport (already parsed, validated and Via-stamped)."""
         message = received.message
         now = self.now()
+        if self.capture is not None:
+            self.capture(received)
         if isinstance(message, Response):
             self._response(message, received, now)
         else:
@@ -167,6 +173,8 @@ class Dispatcher:
             self.respond(own, build_response(cancel, 481, "Call/Transaction Does Not Exist"))
             return
         self.respond(own, build_response(cancel, 200))
+        if self.cdr is not None:
+            self.cdr.cancel(cancel.call_id)
         if target.last_response is not None and target.last_response.status >= 200:
             return
         if self.core is None or not self.core.cancelled(target):
@@ -191,6 +199,8 @@ class Dispatcher:
             self.counters.count("late_response")
             return False
         self.table.send_response(transaction, response, self.now())
+        if self.cdr is not None and transaction.request.method == "INVITE":
+            self.cdr.response(transaction.request, response)
         if self.metrics is not None:
             origin = self._origin.get(transaction)
             transport = origin.source.transport if origin is not None else "UDP"

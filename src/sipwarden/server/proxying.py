@@ -140,8 +140,13 @@ class Proxy:
         routed = preprocess(request, self.identity)
         if not self._trusted_source(received.source.host):
             strip_untrusted_identity(routed)  # RFC 3325 §5: not from our trust domain
-        if request.method == "BYE" and self.guard is not None:
-            self.guard.call_ended(request.call_id)
+        if request.method == "BYE":
+            if self.guard is not None:
+                self.guard.call_ended(request.call_id)
+            if self.dispatcher.cdr is not None:
+                self.dispatcher.cdr.bye(request)
+        elif request.method == "INVITE" and self.dispatcher.cdr is not None:
+            self.dispatcher.cdr.invite(request, received.source)
         outcome = await self._targets(request, routed, received)
         if isinstance(outcome, Response):
             self.dispatcher.respond(transaction, outcome)
@@ -346,6 +351,8 @@ class Proxy:
         §8.2: the server transaction no longer sends it)."""
         if not self.dispatcher.respond(transaction, response) and 200 <= response.status < 300:
             self._stateless_response(response)
+            if self.dispatcher.cdr is not None and transaction.request.method == "INVITE":
+                self.dispatcher.cdr.response(transaction.request, response)
 
     def finished(self, transaction: ServerTx) -> None:
         session = self.sessions.pop(transaction, None)

@@ -18,7 +18,7 @@ import dataclasses
 import ipaddress
 import logging
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +74,7 @@ class Transports:
         self.config = config
         self.on_message = on_message
         self.on_send_error = on_send_error
+        self.on_sent: Callable[[bytes, Address, Address], None] | None = None
         self.table = ConnectionTable(config.connection.max_per_ip)
         self.counters = DropCounters()
         self._listeners: list[tuple[ListenSpec, Listener]] = []
@@ -149,16 +150,18 @@ class Transports:
             connection = self.table.get(destination.connection)
             if connection is not None:
                 connection.send(data)
+                self._sent(data, connection.local, connection.peer)
                 return
         address = destination.address
         if address.transport == "UDP":
             self._send_udp(data, destination)
             return
         connection = self.table.find(address)
+        if connection is None and address.transport in self._outbound:
+            connection = self._connect(address)
         if connection is not None:
             connection.send(data)
-        elif address.transport in self._outbound:
-            self._connect(address).send(data)
+            self._sent(data, connection.local, address)
         else:  # WS/WSS clients connect to us (RFC 7118 §5); we never dial them
             self._failed(destination, "no_connection", data)
 
@@ -201,8 +204,14 @@ class Transports:
         for _, listener in self._listeners:
             if isinstance(listener, UdpTransport) and _family(listener.local.host) == family:
                 listener.send(data, destination)
+                self._sent(data, listener.local, destination.address)
                 return
         self._failed(destination, "no_listener", data)
+
+    def _sent(self, data: bytes, local: Address, peer: Address) -> None:
+        """Tell `on_sent` (HEP capture, docs/hep.md) what went out; it must not block."""
+        if self.on_sent is not None:
+            self.on_sent(data, local, peer)
 
     def _connect(self, address: Address) -> StreamConnection:
         tls = self._tls_client() if address.transport == "TLS" else None

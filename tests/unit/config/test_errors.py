@@ -53,7 +53,8 @@ def test_unknown_section_with_suggestion(fails: Fails) -> None:
 def test_unknown_section_without_suggestion(fails: Fails) -> None:
     assert fails("[zzz]\n") == (
         "sipwarden.toml:1: unknown section [zzz] (expected one of [server], [tls], "
-        "[transport], [timers], [registrar], [proxy], [auth], [log], [security], [admin])"
+        "[transport], [timers], [registrar], [proxy], [auth], [log], [security], [admin], "
+        "[hep], [cdr], [storage], [state])"
     )
 
 

@@ -266,6 +266,52 @@ BAD += [
     ("admin", "basic_password_file", "false", "expected a string, got false"),
 ]
 
+# [hep] and [cdr]: HEP v3 capture (docs/hep.md) and call detail records (docs/cdr.md).
+GOOD += [
+    ("hep", "enabled", "true", True),
+    ("hep", "collector", '"homer.example.net:9060"', "homer.example.net:9060"),
+    ("hep", "agent_id", "4294967295", 4294967295),
+    ("hep", "password", '"s3cret"', "s3cret"),
+    ("cdr", "enabled", "false", False),
+    ("cdr", "csv", "false", False),
+    ("cdr", "database", "false", False),
+    ("cdr", "max_duration", "3600", 3600.0),
+]
+BAD += [
+    ("hep", "enabled", '"yes"', 'expected true or false, got "yes"'),
+    (
+        "hep",
+        "collector",
+        '"::1:9060"',
+        'an IPv6 address goes in brackets, [::1]:9060; got "::1:9060"',
+    ),
+    ("hep", "agent_id", "-1", "expected an integer from 0 to 4294967295, got -1"),
+    ("hep", "password", "1", "expected a string, got 1"),
+    ("cdr", "enabled", "0", "expected true or false, got 0"),
+    ("cdr", "csv", '"no"', 'expected true or false, got "no"'),
+    ("cdr", "database", "1", "expected true or false, got 1"),
+    ("cdr", "max_duration", "0", "expected a number > 0, got 0"),
+]
+
+
+# [storage] and [state]: where the stores live (docs/cluster.md).
+GOOD += [
+    ("storage", "url", '"postgresql://sip@db:5432/sip"', "postgresql://sip@db:5432/sip"),
+    ("state", "url", '"redis://127.0.0.1:6379/2"', "redis://127.0.0.1:6379/2"),
+    ("state", "prefix", '"edge:"', "edge:"),
+]
+BAD += [
+    (
+        "storage",
+        "url",
+        '"redis://127.0.0.1/0"',
+        "unsupported store URL (scheme 'redis'); expected sqlite:///PATH or"
+        " postgresql://USER@HOST:PORT/DB (Redis holds the state: [state] url, --state)",
+    ),
+    ("state", "url", '"redis://h/x"', "redis URL database must be a number, got 'x'"),
+    ("state", "prefix", '""', 'expected a non-empty string, got ""'),
+]
+
 
 @pytest.mark.parametrize(("section", "key", "toml", "expected"), GOOD)
 def test_good_value(load: Load, section: str, key: str, toml: str, expected: object) -> None:
