@@ -88,24 +88,24 @@ class ServerBackend:
         return removed
 
     async def users(self) -> list[Json]:
-        return [{"address": f"{r.user}@{r.domain}"} for r in self.server.users.list()]
+        return [{"address": f"{r.user}@{r.domain}"} for r in await self.server.users.list()]
 
     async def add_user(self, address: str, password: str) -> None:
         user, domain = self._address(address)
         if not password:
             raise BackendError(400, "the password must not be empty")
+        if await self.server.users.exists(user, domain):
+            raise BackendError(409, f"{address} already exists")
         try:
-            self.server.users.add(user, domain, password)
+            await self.server.users.add(user, domain, password)
         except UserError as error:
-            status = 409 if self.server.users.exists(user, domain) else 400
-            raise BackendError(status, str(error)) from None
+            raise BackendError(400, str(error)) from None
 
     async def remove_user(self, address: str) -> None:
         user, domain = self._address(address)
-        if not self.server.users.exists(user, domain):
+        if not await self.server.users.exists(user, domain):
             raise BackendError(404, f"{address} does not exist")
-        self.server.users.remove(user, domain)
-        self.server.forwarding.clear(user, domain)
+        await self.server.storage.remove_account(user, domain)
 
     async def bans(self) -> list[Json]:
         return [_ban(b) for b in self.server.guard.shield.bans(self.wallclock())]

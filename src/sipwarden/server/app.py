@@ -1,9 +1,11 @@
 """`sipwarden run`: build the server from a Config, serve until told to stop, stop cleanly.
 
-Start-up order: open the embedded database (users, bindings, nonce-counts share one SQLite
-file in the data directory), load or create the nonce key, bind every listener (TLS/WSS get a
-self-signed pair when none is configured), then log one `ready` line. SIGTERM or SIGINT stops
-the listeners first, lets the answers in progress finish, then closes the stores.
+Start-up order: open the stores (by default one SQLite file in the data directory holds
+accounts, bindings, nonce counts and bans; `[state] url` / `[storage] url` put them in Redis
+and PostgreSQL for a cluster, docs/cluster.md), load or create the nonce key, bind every
+listener (TLS/WSS get a self-signed pair when none is configured), then log one `ready` line.
+SIGTERM or SIGINT stops the listeners first, lets the answers in progress finish, then closes
+the stores.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,12 +23,10 @@ from sipwarden import __version__
 from sipwarden.admin.runner import AdminServer, auth_policy, start_admin, stop_admin
 from sipwarden.auth.config import AuthConfig
 from sipwarden.auth.digest_auth import DigestAuth
-from sipwarden.auth.nonce_counts import SqliteNonceCounts
 from sipwarden.config import ConfigError
 from sipwarden.config.model import Config
 from sipwarden.config.observe_checks import split_collector
 from sipwarden.dns.resolver import SipResolver
-from sipwarden.location.sqlite import SqliteLocationStore
 from sipwarden.location.store import LocationStore
 from sipwarden.observe.cdr import CallTracker
 from sipwarden.observe.cdr_feed import CdrRecorder
@@ -43,7 +42,6 @@ from sipwarden.registrar.registrar import Registrar
 from sipwarden.routing import HealthTracker, Rejected, Routing, compile_rules
 from sipwarden.security.config import SecurityConfig
 from sipwarden.security.shield import Shield
-from sipwarden.security.store import SqliteBanStore
 from sipwarden.server.admin_backend import ServerBackend
 from sipwarden.server.core import ServerCore
 from sipwarden.server.dispatcher import Dispatcher
@@ -56,12 +54,12 @@ from sipwarden.server.proxying import Proxy
 from sipwarden.server.registration import Registration
 from sipwarden.server.secret import load_or_create_secret
 from sipwarden.server.transports import bound_addresses, start_transports
-from sipwarden.storage.sqlite import connect, database_path
+from sipwarden.storage.bundles import State, Storage
+from sipwarden.storage.urls import open_state, open_storage
 from sipwarden.transaction import ClientTransaction, TimerConfig
 from sipwarden.transport.address import Address, Received
 from sipwarden.transport.hub import Transports
-from sipwarden.users.forwarding import SqliteForwardingStore
-from sipwarden.users.store import SqliteUserStore
+from sipwarden.users.directory import ForwardingDirectory, UserDirectory
 
 log = logging.getLogger("sipwarden.server")
 SWEEP_INTERVAL = 1.0  # seconds between expiry sweeps of the location service
@@ -76,10 +74,11 @@ class Server:
     dispatcher: Dispatcher
     core: ServerCore
     location: LocationStore
-    database: sqlite3.Connection
+    state: State
+    storage: Storage
     proxy: Proxy
-    users: SqliteUserStore
-    forwarding: SqliteForwardingStore
+    users: UserDirectory
+    forwarding: ForwardingDirectory
     guard: Guard
     metrics: Metrics
     bus: EventBus
@@ -127,27 +126,32 @@ async def start_server(
     routing = routing if routing is not None else compile_routing(config)
     policy = auth_policy(config) if config.admin.enabled else None  # fail before binding
     data_dir = Path(config.server.data_dir)
-    conn = connect(database_path(data_dir))
-    users = SqliteUserStore(conn)
-    location = SqliteLocationStore(conn)
-    nonce_counts = SqliteNonceCounts(conn)
+    state = await open_state(config.state.url, data_dir=data_dir, prefix=config.state.prefix)
+    try:
+        storage = await open_storage(config.storage.url, data_dir=data_dir)
+    except BaseException:
+        await state.close()
+        raise
+    users, forwarding = storage.users, storage.forwarding
+    location, nonce_counts = state.location, state.nonce_counts
     timers = TimerConfig(t1=config.timers.t1, t2=config.timers.t2, t4=config.timers.t4)
     dispatcher = Dispatcher(sender=_NoSender(), timers=timers)
     bus, metrics = EventBus(), Metrics()
     guard = Guard(
         Shield(SecurityConfig.from_section(config.security)),
-        SqliteBanStore(conn),
+        state.bans,
         bus,
         metrics,
         time.time,
     )
-    await guard.start()
-    dispatcher.guard, dispatcher.metrics = guard, metrics
     try:
+        await guard.start()
         transports = await start_transports(config, dispatcher.on_message, dispatcher.send_failed)
     except BaseException:
-        conn.close()
+        await storage.close()
+        await state.close()
         raise
+    dispatcher.guard, dispatcher.metrics = guard, metrics
     dispatcher.sender = transports
     bound = bound_addresses(transports)
     sockets = [(address.host, address.port) for address in bound]
@@ -166,7 +170,6 @@ async def start_server(
         guard=guard,
     )
     section = config.proxy
-    forwarding = SqliteForwardingStore(conn)
     interfaces = interfaces_for(bound, _advertised(own))
     proxy = Proxy(
         dispatcher=dispatcher,
@@ -202,7 +205,8 @@ async def start_server(
         dispatcher,
         core,
         location,
-        conn,
+        state,
+        storage,
         proxy,
         users,
         forwarding,
@@ -259,8 +263,8 @@ async def _shutdown(server: Server) -> None:
         server.dispatcher.cdr.on_timeout()
     if server.cdr_writer is not None:
         server.cdr_writer.close()
-    await server.location.close()
-    server.database.close()
+    await server.storage.close()
+    await server.state.close()
     log.info("sipwarden stopped")
 
 

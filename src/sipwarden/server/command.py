@@ -13,6 +13,7 @@ from sipwarden.config.model import Config
 from sipwarden.errors import LocalError
 from sipwarden.server.app import compile_routing, serve_forever, start_server
 from sipwarden.server.logsetup import setup_logging
+from sipwarden.storage.errors import StoreUnavailable
 from sipwarden.transport.loop import new_event_loop
 
 log = logging.getLogger("sipwarden.server")
@@ -44,6 +45,16 @@ def add_parser(commands: Any) -> None:
         help="listen address, e.g. udp:0.0.0.0:5060 or tls:[::]:5061 (repeatable)",
     )
     parser.add_argument(
+        "--storage",
+        metavar="URL",
+        help="accounts and forwarding: sqlite:///path (default) or postgresql://...",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="URL",
+        help="bindings, nonce counts, bans: sqlite:///path (default) or redis://host:port/db",
+    )
+    parser.add_argument(
         "--admin",
         metavar="HOST:PORT",
         help="admin API and dashboard address (default 127.0.0.1:8088, docs/admin.md)",
@@ -57,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         domains=tuple(args.domain),
         listen=tuple(args.listen),
         admin=args.admin,
+        storage=args.storage,
+        state=args.state,
     )
 
     def reload() -> Config:
@@ -73,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:
             server = runner.run(start_server(config, routing, reload))
-        except (OSError, LocalError) as error:
+        except (OSError, LocalError, StoreUnavailable) as error:
             print(f"sipwarden: cannot start: {error}", file=sys.stderr)
             return 1
         runner.run(serve_forever(server))

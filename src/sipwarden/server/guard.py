@@ -5,15 +5,20 @@ server sees (every request's source and User-Agent, authentication outcomes, unk
 call attempts, starts and ends) with the wall clock, and carries out what it emits. Each
 `SecurityEvent` is logged, published on the event bus (the dashboard and `/api/events`),
 counted in the metrics, and, for bans and locks, written to the ban store so they survive a
-restart. Bans made outside the server (`sipwarden bans add|remove`, another process) are read
-from the store's change log every few seconds. One timer follows the shield's next deadline
-(ban and lock expiry).
+restart. Bans and lifts decided here are also written to the store's change log, marked with
+this node's name, and every node applies the others' entries each second (`poll`): a ban made
+on one node of a cluster, or with `sipwarden bans add|remove`, holds on all of them within a
+second (docs/cluster.md). Applying a change only saves it, so nodes never echo each other.
+One timer follows the shield's next deadline (ban and lock expiry).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,7 +26,7 @@ from sipwarden.observe.events import Event, EventBus
 from sipwarden.observe.metrics import Metrics
 from sipwarden.security.events import EventKind, SecurityEvent, Verdict
 from sipwarden.security.shield import Shield
-from sipwarden.security.store import SqliteBanStore
+from sipwarden.security.store import BanStore
 from sipwarden.sip import Request
 
 log = logging.getLogger("sipwarden.security")
@@ -33,16 +38,19 @@ class Guard:
     def __init__(
         self,
         shield: Shield,
-        store: SqliteBanStore,
+        store: BanStore,
         bus: EventBus,
         metrics: Metrics,
         wallclock: Callable[[], float],
+        node: str = "",
     ) -> None:
         self.shield = shield
         self.store = store
         self.bus = bus
         self.metrics = metrics
         self.wallclock = wallclock
+        self.node = node or f"{socket.gethostname()}:{os.getpid()}"
+        self._applying = False  # set while applying other nodes' changes: save, never log
         self._last_change = 0
         self._calls: dict[str, str] = {}  # Call-ID -> account, for call_ended on BYE
         self._timer: asyncio.TimerHandle | None = None
@@ -59,10 +67,18 @@ class Guard:
         self._rearm()
 
     async def poll(self) -> None:
-        """Apply ban changes made outside the server (the `bans` CLI) since the last poll."""
+        """Apply the ban changes other nodes and the `bans` CLI logged since the last poll
+        (this node's own entries are skipped: they are in its shield already)."""
         for change in await self.store.changes(self._last_change):
-            self.shield.apply_change(change, self.wallclock())
             self._last_change = max(self._last_change, change.seq)
+            if change.by.endswith(f"@{self.node}"):
+                continue
+            self._applying = True
+            try:
+                self.shield.apply_change(change, self.wallclock())
+                self.pump()
+            finally:
+                self._applying = False
         self.pump()
 
     # ----- what the server sees --------------------------------------------------------------
@@ -152,16 +168,26 @@ class Guard:
         now = self.wallclock()
         if event.kind is EventKind.BAN and event.source is not None:
             ban = self.shield.ban_of(event.source, now)
-            if ban is not None:
+            if ban is not None and self._applying:
                 self._spawn(self.store.save(ban))
+            elif ban is not None:  # ours: logged for the other nodes, marked with our name
+                marked = dataclasses.replace(ban, by=f"{ban.by}@{self.node}")
+                self._spawn(self.store.admin_ban(marked, now))
         elif event.kind is EventKind.UNBAN and event.source is not None:
-            self._spawn(self.store.delete(event.source))
+            if event.reason == "lifted" and not self._applying:
+                self._spawn(self._lift_everywhere(event.source, now))
+            else:  # expired (every node expires it itself) or another node's lift
+                self._spawn(self.store.delete(event.source))
         elif event.kind is EventKind.LOCK and event.account is not None:
             lock = self.shield.lock_of(event.account, now)
             if lock is not None:
                 self._spawn(self.store.save_lock(lock))
         elif event.kind is EventKind.UNLOCK and event.account is not None:
             self._spawn(self.store.delete_lock(event.account))
+
+    async def _lift_everywhere(self, ip: str, now: float) -> None:
+        await self.store.admin_lift(ip, f"admin@{self.node}", now)
+        await self.store.delete(ip)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
