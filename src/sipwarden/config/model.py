@@ -174,6 +174,14 @@ class AdminSection:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsSection:
+    """[dns]: where RFC 3263 lookups go (docs/dns.md); no name servers: the system's."""
+
+    nameservers: tuple[str, ...] = ()
+    timeout: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class HepSection:
     """[hep]: a HEP v3 copy of every SIP message to a Homer collector over UDP (docs/hep.md)."""
 
@@ -225,6 +233,7 @@ class Config:
     log: LogSection = field(default_factory=LogSection)
     security: SecuritySection = field(default_factory=SecuritySection)
     admin: AdminSection = field(default_factory=AdminSection)
+    dns: DnsSection = field(default_factory=DnsSection)
     hep: HepSection = field(default_factory=HepSection)
     cdr: CdrSection = field(default_factory=CdrSection)
     storage: StorageSection = field(default_factory=StorageSection)

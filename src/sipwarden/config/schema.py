@@ -9,6 +9,7 @@ from __future__ import annotations
 from sipwarden.auth.hashes import ALGORITHMS
 from sipwarden.config import admin_checks as ac
 from sipwarden.config import checks as c
+from sipwarden.config import dns_checks as dc
 from sipwarden.config import observe_checks as oc
 from sipwarden.config import security_checks as sc
 from sipwarden.config import storage_checks as stc
@@ -16,6 +17,7 @@ from sipwarden.config.model import (
     AdminSection,
     AuthSection,
     CdrSection,
+    DnsSection,
     HepSection,
     LogSection,
     ProxySection,
@@ -147,6 +149,10 @@ SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
             "basic_user": c.string,
             "basic_password_file": c.string,
         },
+    ),
+    "dns": (
+        DnsSection,
+        {"nameservers": c.array(dc.nameserver), "timeout": c.positive_number},
     ),
     "hep": (
         HepSection,

@@ -24,6 +24,7 @@ from sipwarden.admin.runner import AdminServer, auth_policy, start_admin, stop_a
 from sipwarden.auth.config import AuthConfig
 from sipwarden.auth.digest_auth import DigestAuth
 from sipwarden.config import ConfigError
+from sipwarden.config.dns_checks import split_nameserver
 from sipwarden.config.model import Config
 from sipwarden.config.observe_checks import split_collector
 from sipwarden.dns.resolver import SipResolver
@@ -187,7 +188,11 @@ async def start_server(
         forwarding=forwarding,
         wallclock=time.time,
         guard=guard,
-        resolver=SipResolver(supported_transports=_transports(interfaces)),
+        resolver=SipResolver(
+            [split_nameserver(n) for n in config.dns.nameservers] or None,
+            timeout=config.dns.timeout,
+            supported_transports=_transports(interfaces),
+        ),
         routing=routing,
         health=HealthTracker(routing.gateways.values(), time.time()),
         redirect=section.mode == "redirect",

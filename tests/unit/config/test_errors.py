@@ -54,7 +54,7 @@ def test_unknown_section_without_suggestion(fails: Fails) -> None:
     assert fails("[zzz]\n") == (
         "sipwarden.toml:1: unknown section [zzz] (expected one of [server], [tls], "
         "[transport], [timers], [registrar], [proxy], [auth], [log], [security], [admin], "
-        "[hep], [cdr], [storage], [state])"
+        "[dns], [hep], [cdr], [storage], [state])"
     )
 
 

@@ -272,6 +272,13 @@ GOOD += [
     ("hep", "collector", '"homer.example.net:9060"', "homer.example.net:9060"),
     ("hep", "agent_id", "4294967295", 4294967295),
     ("hep", "password", '"s3cret"', "s3cret"),
+    (
+        "dns",
+        "nameservers",
+        '["192.0.2.53", "127.0.0.1:5353", "[::1]:53"]',
+        ("192.0.2.53", "127.0.0.1:5353", "[::1]:53"),
+    ),
+    ("dns", "timeout", "0.5", 0.5),
     ("cdr", "enabled", "false", False),
     ("cdr", "csv", "false", False),
     ("cdr", "database", "false", False),
@@ -287,6 +294,14 @@ BAD += [
     ),
     ("hep", "agent_id", "-1", "expected an integer from 0 to 4294967295, got -1"),
     ("hep", "password", "1", "expected a string, got 1"),
+    (
+        "dns",
+        "nameservers",
+        '["ns.example.com"]',
+        "expected an IP address with an optional port (IP, IP:PORT or [IPv6]:PORT),"
+        ' got "ns.example.com"',
+    ),
+    ("dns", "timeout", "0", "expected a number > 0, got 0"),
     ("cdr", "enabled", "0", "expected true or false, got 0"),
     ("cdr", "csv", '"no"', 'expected true or false, got "no"'),
     ("cdr", "database", "1", "expected true or false, got 1"),
