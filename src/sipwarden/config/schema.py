@@ -34,7 +34,7 @@ from sipwarden.config.model import (
 MAX_DELTA_SECONDS = 2**32 - 1  # RFC 3261 §20.19: Expires is a 32-bit delta-seconds
 QOPS = ("auth", "auth-int")
 LEVELS = ("debug", "info", "warning", "error")
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "logfmt")
 MODES = ("proxy", "redirect")
 MAX_FORWARD_HOPS = 20
 MIN_TIMER_C = 180  # RFC 3261 §16.6 step 11: "greater than 3 minutes"; ProxyConfig agrees

@@ -243,7 +243,7 @@ async def serve_forever(server: Server) -> None:
     with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, server.reload)
     sweeper = asyncio.ensure_future(_sweep(server))
-    prober = asyncio.ensure_future(Prober(server.proxy, server.bus).run())
+    prober = asyncio.ensure_future(Prober(server.proxy, server.bus, server.metrics).run())
     _log_ready(server)  # after the handlers: a SIGTERM right after "ready" stops cleanly
     try:
         await server.stopping.wait()
@@ -276,8 +276,11 @@ async def _shutdown(server: Server) -> None:
 async def _sweep(server: Server) -> None:
     """Once a second: remove expired bindings on time (RFC 3261 §10.3: a binding lasts its
     expiry, no more), apply ban changes made with the `bans` CLI, refresh the gauges."""
+    loop = asyncio.get_running_loop()
     while True:
+        before = loop.time()
         await asyncio.sleep(SWEEP_INTERVAL)
+        server.metrics.set_loop_lag(max(0.0, loop.time() - before - SWEEP_INTERVAL))
         try:
             await _housekeeping(server)
         except Exception:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Protocol
 
 from sipwarden.errors import ParseError
 from sipwarden.observe.cdr_feed import CdrRecorder
 from sipwarden.observe.metrics import Metrics
+from sipwarden.observe.outcomes import log_outcome, outcome_fields
 from sipwarden.sip import Request, Response, build_response, parse_datagram
 from sipwarden.transaction import (
     ClientTransaction,
@@ -49,6 +51,7 @@ from sipwarden.transport.counters import DropCounters
 from sipwarden.transport.routing import response_destination
 
 log = logging.getLogger(__name__)
+OUTCOMES = logging.getLogger("sipwarden.outcome")  # one line per server transaction outcome
 ServerTx = InviteServerTransaction | NonInviteServerTransaction
 ClientTx = InviteClientTransaction | NonInviteClientTransaction
 
@@ -108,6 +111,7 @@ class Dispatcher:
         self.capture: Callable[[Received], None] | None = None  # HEP (docs/hep.md)
         self.cdr: CdrRecorder | None = None  # call detail records (docs/cdr.md)
         self._origin: dict[Transaction, Received] = {}
+        self._opened: dict[Transaction, float] = {}
         self._destination: dict[Transaction, Destination] = {}
         self._owner: dict[Transaction, BranchOwner] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -121,6 +125,7 @@ class Dispatcher:
         """One message from a transport (already parsed, validated and Via-stamped)."""
         message = received.message
         now = self.now()
+        started = time.perf_counter()
         if self.capture is not None:
             self.capture(received)
         if isinstance(message, Response):
@@ -128,6 +133,8 @@ class Dispatcher:
         else:
             self._request(message, received, now)
         self._rearm()
+        if self.metrics is not None:
+            self.metrics.processing(time.perf_counter() - started)
 
     def _request(self, request: Request, received: Received, now: float) -> None:
         if self.metrics is not None:
@@ -156,6 +163,7 @@ class Dispatcher:
         transaction = server_transaction(request, reliable=reliable, now=now, config=self.timers)
         self.table.add(transaction)
         self._origin[transaction] = received
+        self._opened[transaction] = now
         self._drain(transaction)
         return transaction
 
@@ -199,6 +207,8 @@ class Dispatcher:
             self.counters.count("late_response")
             return False
         self.table.send_response(transaction, response, self.now())
+        if response.status >= 200:
+            self._outcome(transaction, response)
         if self.cdr is not None and transaction.request.method == "INVITE":
             self.cdr.response(transaction.request, response)
         if self.metrics is not None:
@@ -208,6 +218,19 @@ class Dispatcher:
         self._drain(transaction)
         self._rearm()
         return True
+
+    def _outcome(self, transaction: ServerTx, response: Response) -> None:
+        """One structured line per transaction outcome, keyed by Call-ID (docs/running.md)."""
+        opened = self._opened.pop(transaction, None)
+        if not OUTCOMES.isEnabledFor(logging.INFO):
+            return
+        request, origin = transaction.request, self._origin.get(transaction)
+        elapsed = 0.0 if opened is None else (self.now() - opened) * 1000
+        source = "" if origin is None else str(origin.source)
+        fields = outcome_fields(
+            request.call_id, request.method, response.status, response.reason, source, elapsed
+        )
+        log_outcome(OUTCOMES, fields)
 
     @staticmethod
     def _may_answer(transaction: ServerTx, response: Response) -> bool:
@@ -261,6 +284,7 @@ class Dispatcher:
             else:
                 self._to_owner(transaction, event)
         if transaction.terminated:
+            self._opened.pop(transaction, None)
             self._origin.pop(transaction, None)
             self._destination.pop(transaction, None)
             self._owner.pop(transaction, None)

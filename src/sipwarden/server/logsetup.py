@@ -1,11 +1,17 @@
-"""Logging for `sipwarden run`: one line per event, as text or as JSON objects."""
+"""Logging for `sipwarden run`: one line per event, as text, JSON objects or logfmt.
+
+`[log] format`: "text" for people, "json" (one object per line) or "logfmt" (`key=value`) for
+log pipelines; structured fields of a record (a transaction outcome's call_id, status, ...)
+become keys of the JSON object or logfmt line (sipwarden.observe.outcomes). No secret is ever
+printed: passwords, HA1 and Authorization values are scrubbed from every field.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import time
+
+from sipwarden.observe.outcomes import JsonFieldsFormatter, LogfmtFormatter
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -13,31 +19,14 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts (RFC 3339, UTC), level, logger, msg (and exc when any)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def setup_logging(level: str, fmt: str) -> None:
-    """Send sipwarden's log to stderr at `level` in `fmt` ("text" or "json")."""
+    """Send sipwarden's log to stderr at `level` in `fmt` ("text", "json" or "logfmt")."""
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatters = {"json": JsonFieldsFormatter(), "logfmt": LogfmtFormatter()}
+    handler.setFormatter(formatters.get(fmt, logging.Formatter(TEXT)))
     root = logging.getLogger("sipwarden")
     root.handlers[:] = [handler]
     root.setLevel(LEVELS[level])

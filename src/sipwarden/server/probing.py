@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipwarden.observe.events import Event, EventBus
+from sipwarden.observe.metrics import Metrics
 from sipwarden.proxy.loop import PREFIX
 from sipwarden.routing import Destination, Health, HealthChange
 from sipwarden.server.flows import flow_of
@@ -57,9 +58,16 @@ class _Probe:
 class Prober:
     """Runs the probes of the proxy's gateway groups until cancelled."""
 
-    def __init__(self, proxy: Proxy, bus: EventBus, timeout: float = PROBE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        proxy: Proxy,
+        bus: EventBus,
+        metrics: Metrics | None = None,
+        timeout: float = PROBE_TIMEOUT,
+    ) -> None:
         self.proxy = proxy
         self.bus = bus
+        self.metrics = metrics
         self.timeout = timeout
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -81,8 +89,13 @@ class Prober:
         task.add_done_callback(self._tasks.discard)
 
     async def _probe(self, destination: Destination) -> None:
+        started = time.monotonic()
         ok, detail = await self._send(destination)
+        latency = time.monotonic() - started if ok else None
         change = self.proxy.health.probe_result(destination, ok, detail, time.time())
+        if self.metrics is not None:
+            up = self.proxy.health.is_up(destination)
+            self.metrics.gateway(f"{destination.group}:{destination.uri}", up, latency)
         if change is not None:
             self._report(change)
 

@@ -157,7 +157,7 @@ BAD = [
         " in a SIP user part (letters, digits, -_.!~*'()&=+$,;?/ and %HH escapes)",
     ),
     ("log", "level", '"verbose"', 'expected one of debug, info, warning, error, got "verbose"'),
-    ("log", "format", "1", "expected one of text, json, got 1"),
+    ("log", "format", "1", "expected one of text, json, logfmt, got 1"),
 ]
 
 
