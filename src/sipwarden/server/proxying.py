@@ -66,6 +66,7 @@ from sipwarden.routing import (
     view_of,
 )
 from sipwarden.security.identity import assert_identity, strip_untrusted_identity
+from sipwarden.server.authn import CredentialCheck
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import flow_of
 from sipwarden.server.guard import Guard
@@ -306,44 +307,20 @@ class Proxy:
         """§22.3: check Proxy-Authorization for `realm` without challenging (the rules decide
         whether a challenge is needed): None without credentials, Failed when they are wrong,
         a 407 (stale) for a replayed nonce-count, a 403 for someone else's identity."""
-        now = self.wallclock()
-        credentials = self.auth.credentials(request, realm, proxy=True)
-        if credentials is None:
-            return None
-        user = credentials.username or ""
-        account = f"{user}@{realm}"
-        locked = self.guard is not None and self.guard.locked(account)
-        record = await self.users.get_user(user, realm)
-        verdict = self.auth.verify(request, realm, credentials, record, now=now)
-        if locked or not isinstance(verdict, Authenticated):
-            failed = verdict if isinstance(verdict, Failed) else Failed(False, "account_locked")
-            reason = "account_locked" if locked else failed.reason
-            log.info(
-                "auth failed user=%r realm=%s source=%s reason=%s",
-                user,
-                realm,
-                received.source,
-                reason,
-            )
-            if self.guard is not None and not (failed.stale and not locked):
-                self.guard.auth_failed(received.source.host, account, reason)
-            return failed if not locked else Failed(False, "account_locked")
-        fresh = await self.nonce_counts.advance(
-            verdict.nonce, verdict.nc, verdict.nonce_expires, now
+        outcome = await self._credentials().check(
+            request, realm, proxy=True, source=received.source
         )
-        if not fresh:
-            return self._challenge(request, realm, now, stale=True)
-        if not self.auth.identity_ok(request, verdict):
+        if isinstance(outcome, Failed) and outcome.reason == "nonce_replay":
+            return self._challenge(request, realm, self.wallclock(), stale=True)
+        if isinstance(outcome, Authenticated) and not self.auth.identity_ok(request, outcome):
             return build_response(request, 403, "Forbidden")
-        if self.guard is not None:
-            self.guard.auth_succeeded(received.source.host, account)
-        return verdict
+        return outcome
+
+    def _credentials(self) -> CredentialCheck:
+        return CredentialCheck(self.auth, self.users, self.nonce_counts, self.wallclock, self.guard)
 
     def _challenge(self, request: Request, realm: str, now: float, *, stale: bool) -> Response:
-        challenged = self.auth.challenge(request, realm, proxy=True, now=now, stale=stale)
-        return build_response(
-            request, challenged.status, challenged.reason, headers=challenged.headers
-        )
+        return self._credentials().challenge(request, realm, proxy=True, stale=stale)
 
     # ----- sessions ------------------------------------------------------------------------
     def upstream(self, transaction: ServerTx, response: Response) -> None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from sipwarden.auth.digest_auth import Authenticated, DigestAuth
 from sipwarden.auth.nonce_counts import NonceCountStore
-from sipwarden.auth.outcome import Failed
 from sipwarden.auth.store import CredentialStore
 from sipwarden.errors import ParseError
 from sipwarden.location.binding import Binding
@@ -29,6 +28,7 @@ from sipwarden.location.store import LocationStore
 from sipwarden.registrar.aor import aor_of
 from sipwarden.registrar.registrar import Registrar
 from sipwarden.registrar.result import RegisterResult
+from sipwarden.server.authn import CredentialCheck
 from sipwarden.server.guard import Guard
 from sipwarden.server.locality import Locality, normalize_host
 from sipwarden.sip import Request, Response, SipUri, build_response
@@ -93,51 +93,16 @@ class Registration:
     async def _authenticate(
         self, request: Request, realm: str, now: float, received: Received
     ) -> Authenticated | Response:
-        credentials = self.auth.credentials(request, realm, proxy=False)
-        if credentials is None:
-            return self._challenge(request, realm, now, stale=False)
-        user = credentials.username or ""
-        account = f"{user}@{realm}"
-        locked = self.guard is not None and self.guard.locked(account)
-        # A locked account is verified like any other and then refused like a wrong password:
-        # the same answer in the same time, so a lock tells a guesser nothing (docs/security.md).
-        record = await self.users.get_user(user, realm)
-        verdict = self.auth.verify(request, realm, credentials, record, now=now)
-        if locked or not isinstance(verdict, Authenticated):
-            failed = verdict if isinstance(verdict, Failed) else None
-            reason = "account_locked" if locked or failed is None else failed.reason
-            log.info(
-                "auth failed user=%r realm=%s source=%s reason=%s",
-                user,
-                realm,
-                received.source,
-                reason,
-            )
-            stale = failed is not None and failed.stale and not locked
-            if self.guard is not None and not stale:
-                self.guard.auth_failed(received.source.host, account, reason)
-            return self._challenge(request, realm, now, stale=stale)
-        fresh = await self.nonce_counts.advance(
-            verdict.nonce, verdict.nc, verdict.nonce_expires, now
+        outcome = await self._credentials().check(
+            request, realm, proxy=False, source=received.source
         )
-        if not fresh:
-            log.info(
-                "auth replay user=%s realm=%s source=%s nc=%d",
-                verdict.user,
-                realm,
-                received.source,
-                verdict.nc,
-            )
-            return self._challenge(request, realm, now, stale=True)
-        if self.guard is not None:
-            self.guard.auth_succeeded(received.source.host, account)
-        return verdict
+        if isinstance(outcome, Authenticated):
+            return outcome
+        stale = outcome is not None and outcome.stale
+        return self._credentials().challenge(request, realm, proxy=False, stale=stale)
 
-    def _challenge(self, request: Request, realm: str, now: float, *, stale: bool) -> Response:
-        challenged = self.auth.challenge(request, realm, proxy=False, now=now, stale=stale)
-        return build_response(
-            request, challenged.status, challenged.reason, headers=challenged.headers
-        )
+    def _credentials(self) -> CredentialCheck:
+        return CredentialCheck(self.auth, self.users, self.nonce_counts, self.wallclock, self.guard)
 
     async def _register(self, request: Request, received: Received, now: float) -> Response:
         aor = aor_of(request.to.uri)
