@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -54,7 +55,7 @@ from sipwarden.server.probing import Prober
 from sipwarden.server.proxying import Proxy
 from sipwarden.server.registration import Registration
 from sipwarden.server.secret import load_or_create_secret
-from sipwarden.server.transports import bound_addresses, start_transports
+from sipwarden.server.transports import bound_addresses, peer_names, start_transports
 from sipwarden.storage.bundles import State, Storage
 from sipwarden.storage.urls import open_state, open_storage
 from sipwarden.transaction import ClientTransaction, TimerConfig
@@ -199,6 +200,7 @@ async def start_server(
         max_forward_hops=section.max_forward_hops,
         mtu_limit=config.transport.udp_mtu_limit,
     )
+    proxy.peer_names = functools.partial(peer_names, transports)
     core = ServerCore(dispatcher, locality, registration.answer, proxy)
     dispatcher.core = core
     metrics.watch_transports(transports.snapshot)

@@ -105,6 +105,7 @@ class Proxy:
     max_forward_hops: int = 5
     mtu_limit: int = 1300
     guard: Guard | None = None
+    peer_names: Callable[[int | None], tuple[str, ...]] = lambda connection: ()
     routing: Routing = field(default_factory=lambda: _default_routing())
     health: HealthTracker = field(default_factory=lambda: HealthTracker((), 0.0))
     turns: dict[str, int] = field(default_factory=dict)
@@ -168,7 +169,9 @@ class Proxy:
             return Plan([TargetGroup((Target(routed.uri_text, reason="route"),))])
         caller = self._caller_domain(request)
         routing = self.routing
-        trusted = routing.trust.match(received.source.host, ())
+        trusted = routing.trust.match(received.source.host, self.peer_names(received.connection))
+        if trusted is not None and not trusted.allows(_ruri_user(routed)):
+            return build_response(request, 403, "Destination Not Allowed")
         outcome = await self._verify(request, caller, received) if caller else None
         if isinstance(outcome, Response):
             return outcome
@@ -450,6 +453,11 @@ def _default_routing() -> Routing:
 def _host(request: Request) -> str:
     uri = request.uri
     return uri.host if isinstance(uri, SipUri) else ""
+
+
+def _ruri_user(request: Request) -> str | None:
+    uri = request.uri
+    return uri.user if isinstance(uri, SipUri) else None
 
 
 def _user(request: Request) -> str | None:

@@ -48,6 +48,14 @@ async def start_transports(
     return await Transports.start(specs, on_message, transport_config(config), send_error)
 
 
+def peer_names(transports: Transports, connection: int | None) -> tuple[str, ...]:
+    """The TLS client certificate names of the connection a request came over (trusted peers
+    by certificate, docs/routing.md); () for UDP, TCP, or no certificate."""
+    found = None if connection is None else transports.table.get(connection)
+    names = getattr(found, "peer_names", None)
+    return tuple(names()) if callable(names) else ()
+
+
 def bound_addresses(transports: Transports) -> list[Address]:
     """Where each listener is really bound (the system's port for port 0)."""
     return [info.local for info in transports.listeners]

@@ -32,6 +32,7 @@ from sipwarden.transport.inbound import (
     message_error,
 )
 from sipwarden.transport.protocol import ConnectionContext, ConnectionProtocol
+from sipwarden.transport.tls import peer_certificate_names
 
 log = logging.getLogger(__name__)
 # (where it was going, reason code, the bytes that were not sent): one call per lost message
@@ -67,6 +68,7 @@ class StreamConnection(ConnectionProtocol):
         self.inbound = inbound
         self._loop = asyncio.get_running_loop()
         self._io: asyncio.Transport | None = None
+        self._peer_names: tuple[str, ...] | None = None
         self._ready = False
         self._closed = False
         self._pending: list[bytes] = []
@@ -86,6 +88,14 @@ class StreamConnection(ConnectionProtocol):
     @property
     def closing(self) -> bool:
         return self._closed or (self._io is not None and self._io.is_closing())
+
+    def peer_names(self) -> tuple[str, ...]:
+        """The TLS peer's certificate names and fingerprint (`tls.peer_certificate_names`);
+        () for TCP or a peer without a certificate. Read once per connection."""
+        if self._peer_names is None:
+            ssl_object = None if self._io is None else self._io.get_extra_info("ssl_object")
+            self._peer_names = peer_certificate_names(ssl_object)
+        return self._peer_names
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         io = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses

@@ -169,3 +169,22 @@ def outbound_context(settings: TlsSettings) -> ssl.SSLContext:
     """The client context for outbound TLS/WSS: our certificate (when configured) is offered to
     peers that ask for one (mutual TLS between proxies, RFC 5923 §4)."""
     return client_context(settings.ca, settings.cert, settings.key, settings.verify_server)
+
+
+def peer_certificate_names(ssl_object: object) -> tuple[str, ...]:
+    """What identifies the TLS peer's certificate, for trusted peers (docs/routing.md): its
+    subject CN, its subjectAltName DNS names and `sha256:HEX` of the certificate; () when the
+    peer sent none (a client is asked for one only with `[tls] verify_client = true`)."""
+    getpeercert = getattr(ssl_object, "getpeercert", None)
+    der = getpeercert(binary_form=True) if getpeercert is not None else None
+    if not der:
+        return ()
+    certificate = x509.load_der_x509_certificate(der)
+    names = [str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names += alternative.value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        pass
+    names.append("sha256:" + certificate.fingerprint(hashes.SHA256()).hex().upper())
+    return tuple(names)
