@@ -9,7 +9,7 @@ one after the other in the same invocation; the harness's summary for each is pr
 line per run: offered rate, PASS/FAIL, achieved rate and the proxy's CPU per received message.
 
 Usage: python benchmarks/register/run.py [--rates 1000,2000] [--seconds 15]
-       [--proxies kamailio,sipwarden] [--users 1000]
+       [--proxies kamailio,sipwarden] [--users 1000] [--sipwarden-args="--workers 1"]
 Needs: sipp and kamailio (`apt-get install -y sip-tester kamailio`). Ports 127.0.0.1:15060-15099.
 """
 
@@ -61,7 +61,7 @@ level = "warning"
 """
 
 
-def run_one(proxy: str, rate: int, seconds: int, data_dir: Path) -> str:
+def run_one(proxy: str, rate: int, seconds: int, data_dir: Path, extra: str = "") -> str:
     env = dict(os.environ)
     if proxy == "sipwarden":
         command = [
@@ -75,6 +75,7 @@ def run_one(proxy: str, rate: int, seconds: int, data_dir: Path) -> str:
             "udp:127.0.0.1:15060",
             "--config",
             str(data_dir.parent / "sipwarden.toml"),
+            *shlex.split(extra),
         ]
         (data_dir.parent / "sipwarden.toml").write_text(CONFIG)
         env.update(PROXY_CMD=shlex.join(command), PROXY_NAME="sipwarden")
@@ -97,6 +98,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--proxies", default="kamailio,sipwarden")
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument(
+        "--sipwarden-args",
+        default="",
+        metavar="ARGS",
+        help='more `sipwarden run` flags, e.g. "--workers 1" (the harness counts the CPU of the '
+        "processes it sees when the port opens: workers started later are missed)",
+    )
     args = parser.parse_args()
     subprocess.run(
         ["bash", str(BENCH / "gen-users.sh"), str(args.users)], check=True, capture_output=True
@@ -107,7 +115,7 @@ def main() -> int:
         add_users(data_dir, args.users)
         for rate in (int(r) for r in args.rates.split(",")):
             for proxy in args.proxies.split(","):
-                output = run_one(proxy, rate, args.seconds, data_dir)
+                output = run_one(proxy, rate, args.seconds, data_dir, args.sipwarden_args)
                 print(output, flush=True)
                 match = SUMMARY.search(output)
                 rows.append((proxy, rate, match))

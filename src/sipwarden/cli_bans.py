@@ -1,10 +1,12 @@
-"""`sipwarden bans list|add|remove`: the address bans kept in the data directory.
+"""`sipwarden bans list|add|remove`: the address bans kept in the state store.
 
-The data directory is `--data-dir`, else `[server] data_dir` of `--config`, else the default.
-`add` and `remove` write the ban store and its change log; a running server polls the log and
-applies the change within a few seconds (docs/security.md). An allow-listed address or trusted
-peer (`[security] allow`, `trusted_peers` of `--config`) cannot be banned. Errors print one
-line `sipwarden: bans VERB: what is wrong` and exit 1.
+The state store is `--state URL`, else `[state] url` (and `[state] prefix`) of `--config`, else
+the SQLite file of the data directory (`--data-dir`, else `[server] data_dir`, else the
+default): `sqlite:///PATH` or `redis://HOST:PORT/DB` (docs/cluster.md). `add` and `remove`
+write the ban store and its change log; every running server polls the log and applies the
+change within a few seconds (docs/security.md). An allow-listed address or trusted peer
+(`[security] allow`, `trusted_peers` of `--config`) cannot be banned. Errors (a bad URL, an
+unreachable Redis included) print one line `sipwarden: bans VERB: what is wrong` and exit 1.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import ipaddress
 import sqlite3
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sipwarden.config import Overrides, load_config
+from sipwarden.config.model import Config
 from sipwarden.errors import LocalError
 from sipwarden.security.config import SecurityConfig
 from sipwarden.security.events import Ban
-from sipwarden.security.store import SqliteBanStore
-from sipwarden.storage.sqlite import connect, database_path
+from sipwarden.security.store import BanStore
+from sipwarden.storage.errors import StoreUnavailable
+from sipwarden.storage.urls import open_state
 
 BY = "cli"
 
@@ -42,6 +47,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="data directory (default: from --config, else ./sipwarden-data)",
     )
     common.add_argument("--config", metavar="FILE", help="configuration file")
+    common.add_argument(
+        "--state",
+        metavar="URL",
+        help="where the bans are: sqlite:///path (default: the data directory's)"
+        " or redis://host:port/db",
+    )
     verbs.add_parser("list", parents=[common], help="print the active bans")
     add = verbs.add_parser("add", parents=[common], help="ban an address")
     add.add_argument("ip", metavar="IP", type=_ip_argument)
@@ -74,17 +85,22 @@ def _seconds_argument(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """Run the `bans` verb in `args`; 0 on success, 1 with a one-line error on stderr."""
     try:
-        config = load_config(args.config, Overrides(data_dir=args.data_dir))
+        config = load_config(args.config, Overrides(data_dir=args.data_dir, state=args.state))
         security = SecurityConfig.from_section(config.security)
-        conn = connect(database_path(config.server.data_dir))
-        try:
-            asyncio.run(VERBS[args.bans_command](SqliteBanStore(conn), security, args))
-        finally:
-            conn.close()
-    except (LocalError, OSError, sqlite3.Error) as exc:
+        asyncio.run(_run(config, security, args))
+    except (LocalError, OSError, sqlite3.Error, StoreUnavailable) as exc:
         print(f"sipwarden: bans {args.bans_command}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _run(config: Config, security: SecurityConfig, args: argparse.Namespace) -> None:
+    section = config.state
+    state = await open_state(section.url, data_dir=config.server.data_dir, prefix=section.prefix)
+    try:
+        await VERBS[args.bans_command](state.bans, security, args)
+    finally:
+        await state.close()
 
 
 def _when(seconds: float | None) -> str:
@@ -102,14 +118,14 @@ def describe(ban: Ban) -> str:
     )
 
 
-async def _list(store: SqliteBanStore, security: SecurityConfig, args: argparse.Namespace) -> None:
+async def _list(store: BanStore, security: SecurityConfig, args: argparse.Namespace) -> None:
     now = time.time()
     for ban in await store.load():
         if ban.active(now):
             print(describe(ban))
 
 
-async def _add(store: SqliteBanStore, security: SecurityConfig, args: argparse.Namespace) -> None:
+async def _add(store: BanStore, security: SecurityConfig, args: argparse.Namespace) -> None:
     if security.exempt(args.ip):
         raise BansError(f"{args.ip} is allow-listed or a trusted peer: it cannot be banned")
     now = time.time()
@@ -119,12 +135,11 @@ async def _add(store: SqliteBanStore, security: SecurityConfig, args: argparse.N
     print(f"banned {args.ip} {span}")
 
 
-async def _remove(
-    store: SqliteBanStore, security: SecurityConfig, args: argparse.Namespace
-) -> None:
+async def _remove(store: BanStore, security: SecurityConfig, args: argparse.Namespace) -> None:
     if not await store.admin_lift(args.ip, BY, time.time()):
         raise BansError(f"{args.ip} is not banned")
     print(f"lifted the ban of {args.ip}")
 
 
-VERBS = {"list": _list, "add": _add, "remove": _remove}
+Verb = Callable[[BanStore, SecurityConfig, argparse.Namespace], Awaitable[None]]
+VERBS: dict[str, Verb] = {"list": _list, "add": _add, "remove": _remove}

@@ -1,46 +1,35 @@
-"""`sipwarden users add|remove|list|passwd|forward`: manage SIP accounts in the data directory.
+"""`sipwarden users add|remove|list|passwd|forward`: manage SIP accounts.
 
-The data directory is `--data-dir`, else `[server] data_dir` of `--config`, else the default.
-Passwords are read with getpass (asked twice) unless `--password` is given; only HA1 hashes
-are stored. `forward` shows or changes the account's call forwarding (docs/forwarding.md);
-`remove` deletes the account and its forwarding in one transaction. Errors print one line
-`sipwarden: users VERB: what is wrong` and exit 1.
+The accounts live in the storage of `--storage URL`, else `[storage] url` of `--config`, else
+the SQLite file of the data directory (`--data-dir`, else `[server] data_dir`, else the
+default): `sqlite:///PATH` or `postgresql://...` (docs/cluster.md). Passwords are read with
+getpass (asked twice) unless `--password` is given; only HA1 hashes are stored. `forward` shows
+or changes the account's call forwarding (docs/forwarding.md); `remove` deletes the account and
+its forwarding in one transaction. Errors (a bad URL, an unreachable PostgreSQL included) print
+one line `sipwarden: users VERB: what is wrong` and exit 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from sipwarden.config import Overrides, load_config
+from sipwarden.config.model import Config
 from sipwarden.config.names import check_domain, split_address
 from sipwarden.errors import LocalError
-from sipwarden.storage.sqlite import connect, database_path
-from sipwarden.users import SqliteUserStore, UserError
-from sipwarden.users.forwarding import (
-    KINDS,
-    MAX_NO_ANSWER_AFTER,
-    Forwarding,
-    ForwardingError,
-    SqliteForwardingStore,
-)
+from sipwarden.storage.bundles import Storage
+from sipwarden.storage.errors import StoreUnavailable
+from sipwarden.storage.urls import check_storage_url, open_storage
+from sipwarden.users import UserError
+from sipwarden.users.forwarding import KINDS, MAX_NO_ANSWER_AFTER, Forwarding, ForwardingError
 
-
-@dataclass(frozen=True, slots=True)
-class Stores:
-    """The account and forwarding stores on one connection to the data directory's database."""
-
-    conn: sqlite3.Connection
-    users: SqliteUserStore
-    forwarding: SqliteForwardingStore
-
-
-Action = Callable[[Stores, argparse.Namespace], None]
+Action = Callable[[Storage, argparse.Namespace], Awaitable[None]]
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,7 +90,15 @@ def _common_options() -> argparse.ArgumentParser:
         metavar="DIR",
         help="data directory (default: from --config, else ./sipwarden-data)",
     )
-    common.add_argument("--config", metavar="FILE", help="configuration file (for data_dir)")
+    common.add_argument(
+        "--config", metavar="FILE", help="configuration file (for data_dir, [storage] url)"
+    )
+    common.add_argument(
+        "--storage",
+        metavar="URL",
+        help="where the accounts are: sqlite:///path (default: the data directory's)"
+        " or postgresql://user@host:port/db",
+    )
     return common
 
 
@@ -126,75 +123,57 @@ def _domain_argument(text: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the `users` verb in `args`; 0 on success, 1 with a one-line error on stderr."""
     try:
-        data_dir = load_config(args.config, Overrides(data_dir=args.data_dir)).server.data_dir
-        with _open(data_dir) as stores:
-            ACTIONS[args.users_command](stores, args)
-    except (LocalError, OSError, sqlite3.Error) as exc:
+        config = load_config(args.config, Overrides(data_dir=args.data_dir, storage=args.storage))
+        asyncio.run(_run(config, args))
+    except (LocalError, OSError, sqlite3.Error, StoreUnavailable) as exc:
         print(f"sipwarden: users {args.users_command}: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-@contextmanager
-def _open(data_dir: str) -> Iterator[Stores]:
+async def _run(config: Config, args: argparse.Namespace) -> None:
+    storage = await _open(config)
     try:
-        stores = _stores(connect(database_path(data_dir)))
-    except (OSError, sqlite3.Error) as exc:
-        raise UserError(f"cannot open the database in {data_dir}: {exc}") from None
-    try:
-        yield stores
+        await ACTIONS[args.users_command](storage, args)
     finally:
-        stores.conn.close()
+        await storage.close()
 
 
-def _stores(conn: sqlite3.Connection) -> Stores:
+async def _open(config: Config) -> Storage:
+    url, data_dir = config.storage.url, config.server.data_dir
     try:
-        return Stores(conn, SqliteUserStore(conn), SqliteForwardingStore(conn))
-    except BaseException:
-        conn.close()
-        raise
+        return await open_storage(url, data_dir=data_dir)
+    except (OSError, sqlite3.Error) as exc:
+        where = check_storage_url(url).redacted() if url else f"the database in {data_dir}"
+        raise UserError(f"cannot open {where}: {exc}") from None
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _add(stores: Stores, args: argparse.Namespace) -> None:
-    store = stores.users
+async def _add(storage: Storage, args: argparse.Namespace) -> None:
     user, domain = args.address
-    if store.exists(user, domain):
+    if await storage.users.exists(user, domain):
         raise UserError(f"{user}@{domain} already exists")
-    store.add(user, domain, _password(args, f"{user}@{domain}"))
+    await storage.users.add(user, domain, _password(args, f"{user}@{domain}"))
     print(f"added {user}@{domain}")
 
 
-def _passwd(stores: Stores, args: argparse.Namespace) -> None:
-    store = stores.users
+async def _passwd(storage: Storage, args: argparse.Namespace) -> None:
     user, domain = args.address
-    if not store.exists(user, domain):
+    if not await storage.users.exists(user, domain):
         raise UserError(f"{user}@{domain} does not exist")
-    store.set_password(user, domain, _password(args, f"{user}@{domain}"))
+    await storage.users.set_password(user, domain, _password(args, f"{user}@{domain}"))
     print(f"changed the password of {user}@{domain}")
 
 
-def _remove(stores: Stores, args: argparse.Namespace) -> None:
+async def _remove(storage: Storage, args: argparse.Namespace) -> None:
     user, domain = args.address
-    with _transaction(stores.conn):
-        stores.forwarding.clear(user, domain)
-        stores.users.remove(user, domain)
+    await storage.remove_account(user, domain)
     print(f"removed {user}@{domain}")
 
 
-def _list(stores: Stores, args: argparse.Namespace) -> None:
-    forwards = {(e.user, e.domain.lower()): e.forwarding for e in stores.forwarding.list()}
-    for record in stores.users.list(args.domain):
+async def _list(storage: Storage, args: argparse.Namespace) -> None:
+    entries = await storage.forwarding.list()
+    forwards = {(e.user, e.domain.lower()): e.forwarding for e in entries}
+    for record in await storage.users.list(args.domain):
         line = f"{record.user}@{record.domain}  algorithms: {', '.join(record.ha1)}"
         forwarding = forwards.get((record.user, record.domain.lower()))
         if forwarding is not None:
@@ -202,14 +181,15 @@ def _list(stores: Stores, args: argparse.Namespace) -> None:
         print(line)
 
 
-def _forward(stores: Stores, args: argparse.Namespace) -> None:
+async def _forward(storage: Storage, args: argparse.Namespace) -> None:
     user, domain = args.address
-    if not stores.users.exists(user, domain):
+    if not await storage.users.exists(user, domain):
         raise UserError(f"{user}@{domain} does not exist")
+    settings = storage.forwarding
     if args.clear or args.after is not None or any(getattr(args, k) is not None for k in KINDS):
-        current = None if args.clear else stores.forwarding.find(user, domain)
-        stores.forwarding.set(user, domain, _changed(current or Forwarding(), args))
-    shown = stores.forwarding.find(user, domain) or Forwarding()
+        current = None if args.clear else await settings.get(user, domain)
+        await settings.set(user, domain, _changed(current or Forwarding(), args))
+    shown = await settings.get(user, domain) or Forwarding()
     print(f"{user}@{domain}: {shown.describe()}")
 
 

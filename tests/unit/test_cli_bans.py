@@ -158,3 +158,27 @@ def test_subprocess_round_trip(data: str) -> None:
     assert match is not None and match["ip"] == "198.51.100.4"
     assert run("remove", "198.51.100.4").stdout == "lifted the ban of 198.51.100.4\n"
     assert run("list").stdout == ""
+
+
+def test_state_sqlite_url(capsys: pytest.CaptureFixture[str], tmp_path: Path, data: str) -> None:
+    url = f"sqlite://{tmp_path}/state/bans.db"
+    args = ("--state", url, "--data-dir", data)
+    assert bans(capsys, "add", "192.0.2.7", *args) == (0, "banned 192.0.2.7 until removed\n", "")
+    assert bans(capsys, "list", *args)[1].startswith("192.0.2.7  admin  since ")
+    assert bans(capsys, "list", "--data-dir", data) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("postgresql://127.0.0.1/test", "--state: unsupported store URL (scheme 'postgresql'); "),
+        ("redis://127.0.0.1:6379/x", "--state: redis URL database must be a number, got 'x'"),
+    ],
+)
+def test_bad_state_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], data: str, url: str, error: str
+) -> None:
+    code, out, err = bans(capsys, "list", "--state", url, "--data-dir", data)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"sipwarden: bans list: {error}")
+    assert err.count("\n") == 1

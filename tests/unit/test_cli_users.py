@@ -271,3 +271,43 @@ def test_users_md_examples_work_as_written(
         out, err = capsys.readouterr()
         assert out + err == expected, command
         assert code == (1 if err else 0)
+
+
+def test_storage_sqlite_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere" / "accounts.db"
+    url = f"sqlite://{other}"
+    args = ("--storage", url, "--data-dir", str(tmp_path / "data"))
+    assert users(capsys, "add", "alice@example.com", "--password", "pw", *args)[0] == 0
+    assert users(capsys, "list", *args)[1].startswith("alice@example.com  algorithms:")
+    assert other.is_file()
+    assert users(capsys, "list", "--data-dir", str(tmp_path / "data")) == (0, "", "")
+
+
+def test_storage_from_config_and_flag(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = f'[storage]\nurl = "sqlite://{tmp_path}/conf.db"\n'
+    Path("sipwarden.toml").write_text(text, encoding="utf-8")
+    users(capsys, "add", "alice@example.com", "--password", "pw", "--config", "sipwarden.toml")
+    flag = ("--config", "sipwarden.toml", "--storage", f"sqlite://{tmp_path}/flag.db")
+    users(capsys, "add", "bob@example.com", "--password", "pw", *flag)
+    listed = users(capsys, "list", "--config", "sipwarden.toml")[1]
+    assert [line.split()[0] for line in listed.splitlines()] == ["alice@example.com"]
+    assert users(capsys, "list", *flag)[1].startswith("bob@example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("redis://127.0.0.1:6379/0", "--storage: unsupported store URL (scheme 'redis'); "),
+        ("sqlite://host/x.db", "--storage: sqlite URL has a host ('host'); write sqlite:///PATH"),
+    ],
+)
+def test_bad_storage_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], data: str, url: str, error: str
+) -> None:
+    code, out, err = users(capsys, "list", "--storage", url, "--data-dir", data)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"sipwarden: users list: {error}")
+    assert err.count("\n") == 1

@@ -168,6 +168,10 @@ async def gateways_list(request: web.Request) -> web.StreamResponse:
     return _items(await _deps(request).backend.gateways())
 
 
+async def nodes_list(request: web.Request) -> web.StreamResponse:
+    return _items(await _deps(request).backend.nodes())
+
+
 async def config_reload(request: web.Request) -> web.StreamResponse:
     return _ok(await _deps(request).backend.reload())
 
@@ -225,6 +229,7 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("calls.list", "GET", "/api/calls", calls_list),
     ("transactions.list", "GET", "/api/transactions", transactions_list),
     ("gateways.list", "GET", "/api/gateways", gateways_list),
+    ("nodes.list", "GET", "/api/nodes", nodes_list),
     ("config.reload", "POST", "/api/reload", config_reload),
     ("rates.get", "GET", "/api/rates", rates_get),
     ("events.list", "GET", "/api/events/recent", events_list),

@@ -92,3 +92,9 @@ class AdminBackend(Protocol):
     async def rates(self) -> Json:
         """Per-second rates over the last hour: `RateHistory.snapshot()`."""
         ...
+
+    async def nodes(self) -> list[Json]:
+        """The cluster's nodes seen in the last minute, by name (storage/nodes.py): [{"name",
+        "listeners": [str], "version", "started", "health": {check: "ok" or why not},
+        "last_seen" (epoch s), "alive" (a heartbeat within the TTL)}]; one item when alone."""
+        ...

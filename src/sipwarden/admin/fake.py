@@ -30,6 +30,7 @@ class FakeBackend:
     active_calls: list[Json] = field(default_factory=list)
     active_transactions: list[Json] = field(default_factory=list)
     gateway_health: list[Json] = field(default_factory=list)
+    cluster_nodes: list[Json] = field(default_factory=list)
     history: RateHistory = field(default_factory=RateHistory)
     reload_result: Json = field(default_factory=lambda: {"ok": True, "message": "reloaded"})
     calls_made: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
@@ -115,6 +116,9 @@ class FakeBackend:
 
     async def gateways(self) -> list[Json]:
         return list(self.gateway_health)
+
+    async def nodes(self) -> list[Json]:
+        return sorted(self.cluster_nodes, key=lambda node: str(node["name"]))
 
     async def reload(self) -> Json:
         self.calls_made.append(("reload", ()))

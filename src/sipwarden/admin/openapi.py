@@ -145,6 +145,7 @@ PATHS: Json = {
     "/api/calls": {"get": _op("calls.list", "Calls in progress")},
     "/api/transactions": {"get": _op("transactions.list", "SIP transactions in progress")},
     "/api/gateways": {"get": _op("gateways.list", "Gateway health and its history")},
+    "/api/nodes": {"get": _op("nodes.list", "Cluster nodes: membership and health")},
     "/api/reload": {"post": _op("config.reload", "Reload the configuration file")},
     "/api/rates": {"get": _op("rates.get", "Request and response rates over the last hour")},
     "/api/events/recent": {

@@ -24,7 +24,6 @@ on whether the user exists.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -233,7 +232,7 @@ class DigestAuth:
         """An HA1-shaped value no client can know: H(HMAC-SHA256(secret, alg, user, realm))."""
         label = "\x00".join((algorithm, username, realm.lower()))
         message = _DUMMY_LABEL + label.encode("utf-8", "surrogateescape")
-        return h(hmac.new(self._secret, message, hashlib.sha256).digest())
+        return h(hmac.digest(self._secret, message, "sha256"))  # = hmac.new(...).digest()
 
 
 def _same_realm(given: str | None, realm: str) -> bool:

@@ -57,14 +57,15 @@ Row = tuple[str, str, float, float | None, str, int, str, str | None, str | None
 
 def to_row(b: Binding) -> Row:
     """The column values of `b`; Path values are kept as a JSON array."""
-    path = json.dumps(list(b.path))
+    path = json.dumps(list(b.path)) if b.path else "[]"  # most bindings have no Path
     return (b.aor, b.contact, b.expires_at, b.q, b.call_id, b.cseq, path, b.source, b.instance,
             b.reg_id, b.user_agent, b.registered_at)  # fmt: skip
 
 
 def from_row(row: Row) -> Binding:
     aor, contact, expires_at, q, call_id, cseq, path, source, instance, reg_id, agent, since = row
-    return Binding(aor, contact, expires_at, q, call_id, cseq, tuple(json.loads(path)), source,
+    paths = () if path == "[]" else tuple(json.loads(path))
+    return Binding(aor, contact, expires_at, q, call_id, cseq, paths, source,
                    instance, reg_id, agent, since)  # fmt: skip
 
 

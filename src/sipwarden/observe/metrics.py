@@ -89,6 +89,12 @@ class Metrics:
         self._loop_lag = Gauge(
             "sipwarden_event_loop_lag_seconds", "Event-loop lag at the last probe", registry=r
         )
+        self._store_up = Gauge(
+            "sipwarden_store_up",
+            "1 when the store answers, 0 during an outage",
+            ["store"],
+            registry=r,
+        )
         self._gateway_up = Gauge(
             "sipwarden_gateway_up", "1 when the gateway answers its probes", ["gateway"], registry=r
         )
@@ -157,6 +163,10 @@ class Metrics:
 
     def set_loop_lag(self, seconds: float) -> None:
         self._loop_lag.set(seconds)
+
+    def set_store_up(self, store: str, up: bool) -> None:
+        """Whether `store` ("state" or "storage") answered its last probe."""
+        self._store_up.labels(store).set(1 if up else 0)
 
     def gateway(self, name: str, up: bool, latency: float | None = None) -> None:
         """The result of a gateway's health probe."""

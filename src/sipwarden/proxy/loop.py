@@ -9,6 +9,10 @@ unchanged, a loop (482); different means a spiral (for instance a new Request-UR
 forwarding rule), which is processed normally. The index makes each branch of one context
 unique (§8.1.1.7), and the same request always gets the same branch, which a stateless
 forward of an ACK for a 2xx needs (§16.11).
+
+With `sipwarden run --workers N` (docs/workers.md) every branch a worker opens a client
+transaction for ends with `.w<K>`, K the worker's index, so a response that the kernel hands
+to another worker can be passed to worker K; the loop check reads only H, before the first ".".
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sipwarden.sip import Request, Via
 from sipwarden.sip.via import BRANCH_COOKIE
 
 PREFIX = BRANCH_COOKIE + "sw"
+WORKER_MARK = ".w"
 
 
 def loop_hash(request: Request, via: Via | None, secret: bytes) -> str:
@@ -56,3 +61,17 @@ def is_loop(request: Request, identity: ProxyIdentity) -> bool:
         if branch[len(PREFIX) :].split(".")[0] == loop_hash(request, below, identity.secret):
             return True
     return False
+
+
+def with_worker(branch: str, worker: int | None) -> str:
+    """`branch` marked with the worker that holds its client transaction (None: one process)."""
+    return branch if worker is None else f"{branch}{WORKER_MARK}{worker}"
+
+
+def worker_of(branch: str | None) -> int | None:
+    """The worker index a branch of ours was marked with, else None (a cheap string check)."""
+    if not branch or not branch.startswith(PREFIX):
+        return None
+    cut = branch.rfind(WORKER_MARK)
+    tail = branch[cut + len(WORKER_MARK) :] if cut > 0 else ""
+    return int(tail) if tail.isdigit() and len(tail) < 4 else None

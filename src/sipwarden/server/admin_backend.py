@@ -23,6 +23,7 @@ from sipwarden.observe.rates import RateHistory
 from sipwarden.routing import Health
 from sipwarden.security.events import Ban
 from sipwarden.server.flows import parse_address
+from sipwarden.storage.errors import StoreUnavailable
 from sipwarden.transaction import ClientTransaction
 from sipwarden.users.errors import UserError
 
@@ -44,6 +45,10 @@ class ServerBackend:
     def bus(self) -> EventBus:
         return self.event_bus
 
+    async def nodes(self) -> list[Json]:
+        """The cluster's nodes from the state store's heartbeats (docs/cluster.md)."""
+        return [node.to_json() for node in await self.server.state.nodes.nodes(self.wallclock())]
+
     async def status(self) -> Json:
         server = self.server
         now = self.wallclock()
@@ -53,12 +58,20 @@ class ServerBackend:
             "uptime": now - self.started_at,
             "listeners": [str(a) for a in server.listeners()],
             "domains": list(server.config.server.domains),
-            "registrations": await server.location.count(now),
+            "registrations": await self._registrations(now),
             "calls": len(self._calls()),
             "transactions": len(server.dispatcher.table),
             "bans": len(server.guard.shield.bans(now)),
             "transport_drops": server.transports.snapshot(),
+            "stores": server.stores.snapshot() if server.stores is not None else {},
         }
+
+    async def _registrations(self, now: float) -> int | None:
+        """The binding count; None while the state store is down (status still answers)."""
+        try:
+            return await self.server.location.count(now)
+        except StoreUnavailable:
+            return None
 
     async def registrations(self, search: str, limit: int) -> list[Json]:
         now = self.wallclock()

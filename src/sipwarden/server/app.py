@@ -5,7 +5,8 @@ accounts, bindings, nonce counts and bans; `[state] url` / `[storage] url` put t
 and PostgreSQL for a cluster, docs/cluster.md), load or create the nonce key, bind every
 listener (TLS/WSS get a self-signed pair when none is configured), then log one `ready` line.
 SIGTERM or SIGINT stops the listeners first, lets the answers in progress finish, then closes
-the stores.
+the stores. As worker K of `--workers N` (`role`, docs/workers.md) it shares the UDP ports,
+leaves the stream listeners and the admin API to worker 0 and hands messages over (Relay).
 """
 
 from __future__ import annotations
@@ -55,8 +56,17 @@ from sipwarden.server.probing import Prober
 from sipwarden.server.proxying import Proxy
 from sipwarden.server.registration import Registration
 from sipwarden.server.secret import load_or_create_secret
-from sipwarden.server.transports import bound_addresses, peer_names, start_transports
+from sipwarden.server.storewatch import StoreWatch
+from sipwarden.server.transports import (
+    bound_addresses,
+    peer_names,
+    start_transports,
+    transport_config,
+)
+from sipwarden.server.workers import Relay, WorkerRole, start_relay
 from sipwarden.storage.bundles import State, Storage
+from sipwarden.storage.errors import StoreUnavailable
+from sipwarden.storage.nodes import beat
 from sipwarden.storage.urls import open_state, open_storage
 from sipwarden.transaction import ClientTransaction, TimerConfig
 from sipwarden.transport.address import Address, Received
@@ -88,7 +98,10 @@ class Server:
     admin: AdminServer | None = None
     hep: HepSender | None = None
     cdr_writer: CdrWriter | None = None
+    relay: Relay | None = None  # the handoff to the other workers (docs/workers.md)
+    stores: StoreWatch | None = None  # are the stores up (logged, gauge, admin status)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    started: float = field(default_factory=time.time)  # for the cluster heartbeat
 
     def listeners(self) -> list[Address]:
         return bound_addresses(self.transports)
@@ -121,12 +134,17 @@ def compile_routing(config: Config) -> Routing:
 
 
 async def start_server(
-    config: Config, routing: Routing | None = None, reload: Callable[[], Config] | None = None
+    config: Config,
+    routing: Routing | None = None,
+    reload: Callable[[], Config] | None = None,
+    role: WorkerRole | None = None,
 ) -> Server:
     """Open the stores, bind the listeners and return the server, ready to serve.
-    `reload` re-reads the configuration for SIGHUP (only the routing tables are swapped)."""
+    `reload` re-reads the configuration for SIGHUP (only the routing tables are swapped);
+    `role` makes it one worker of several."""
     routing = routing if routing is not None else compile_routing(config)
-    policy = auth_policy(config) if config.admin.enabled else None  # fail before binding
+    admin = config.admin.enabled and (role is None or role.streams)
+    policy = auth_policy(config) if admin else None  # fail before binding
     data_dir = Path(config.server.data_dir)
     state = await open_state(config.state.url, data_dir=data_dir, prefix=config.state.prefix)
     try:
@@ -138,6 +156,7 @@ async def start_server(
     location, nonce_counts = state.location, state.nonce_counts
     timers = TimerConfig(t1=config.timers.t1, t2=config.timers.t2, t4=config.timers.t4)
     dispatcher = Dispatcher(sender=_NoSender(), timers=timers)
+    dispatcher.worker = None if role is None else role.index  # branches end .w<K>
     bus, metrics = EventBus(), Metrics()
     guard = Guard(
         Shield(SecurityConfig.from_section(config.security)),
@@ -145,10 +164,17 @@ async def start_server(
         bus,
         metrics,
         time.time,
+        counters=state.counters,
     )
     try:
         await guard.start()
-        transports = await start_transports(config, dispatcher.on_message, dispatcher.send_failed)
+        transports = await start_transports(
+            config,
+            dispatcher.on_message,
+            dispatcher.send_failed,
+            1 if role is None else role.count,
+            role is None or role.streams,
+        )
     except BaseException:
         await storage.close()
         await state.close()
@@ -223,6 +249,15 @@ async def start_server(
         reload,
     )
     server.hep, server.cdr_writer = hep, cdr_writer
+    probes = {"state": state.ping, "storage": storage.ping}
+    server.stores = StoreWatch(probes, metrics, {"state": state.kind, "storage": storage.kind})
+    if role is not None:
+        limits = transport_config(config).limits
+        try:
+            server.relay = await start_relay(role, dispatcher, transports, limits)
+        except BaseException:
+            await _shutdown(server)
+            raise
     if policy is not None:
         history = RateHistory()
         backend = ServerBackend(server, history, bus)
@@ -261,6 +296,8 @@ async def _shutdown(server: Server) -> None:
     if server.admin is not None:
         await stop_admin(server.admin)
     await server.transports.close()
+    if server.relay is not None:
+        server.relay.close()
     await server.core.drain()
     server.dispatcher.close()
     await server.guard.close()
@@ -284,13 +321,22 @@ async def _sweep(server: Server) -> None:
         await asyncio.sleep(SWEEP_INTERVAL)
         server.metrics.set_loop_lag(max(0.0, loop.time() - before - SWEEP_INTERVAL))
         try:
-            await _housekeeping(server)
+            if server.stores is not None:
+                await server.stores.check()  # logs an outage once, not every second
+            if server.stores is None or server.stores.up("state"):
+                await _housekeeping(server)
+        except StoreUnavailable as exc:
+            if server.stores is not None:
+                server.stores.report("state", exc.detail)
         except Exception:
             log.exception("housekeeping failed; retrying in %.0f s", SWEEP_INTERVAL)
 
 
 async def _housekeeping(server: Server) -> None:
     now = time.time()
+    health = server.stores.health() if server.stores is not None else {}
+    listeners = [str(a) for a in server.listeners()]
+    await beat(server.state.nodes, listeners, server.started, health, now)  # docs/cluster.md
     for binding in await server.location.expire(now):
         log.info("binding expired aor=%s contact=%s", binding.aor, binding.contact)
         server.bus.publish(Event(now, "unregister", "expired", "", binding.aor, {}))
@@ -338,6 +384,11 @@ def _start_cdr(config: Config, dispatcher: Dispatcher) -> CdrWriter | None:
 
 
 def _log_ready(server: Server) -> None:
+    if server.relay is not None:  # the supervisor logs `ready` once every worker is up
+        listeners = bound_addresses(server.transports)
+        log.info("worker up: listening on %s", " ".join(str(a) for a in listeners))
+        server.relay.ready(listeners)
+        return
     log.info(
         "sipwarden %s ready: listening on %s; domains: %s; data: %s",
         __version__,

@@ -20,6 +20,7 @@ from typing import Protocol
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.locality import Locality
 from sipwarden.sip import Request, Response, SipUri, build_response
+from sipwarden.storage.errors import StoreUnavailable
 from sipwarden.transaction import InviteServerTransaction
 from sipwarden.transport.address import Received
 
@@ -61,6 +62,9 @@ class ServerCore:
     async def _proxy(self, request: Request, received: Received, transaction: ServerTx) -> None:
         try:
             await self.proxy.handle(request, received, transaction)
+        except StoreUnavailable as exc:  # expected during an outage: one line, no traceback
+            log.warning("503 to %s from %s: %s", request.method, received.source, exc)
+            self.dispatcher.respond(transaction, _unavailable(request, exc.retry_after))
         except Exception:
             log.exception("store failure proxying %s from %s", request.method, received.source)
             self.dispatcher.respond(transaction, _unavailable(request))
@@ -85,6 +89,9 @@ class ServerCore:
     ) -> None:
         try:
             response = await answer(request, received)
+        except StoreUnavailable as exc:
+            log.warning("503 to %s from %s: %s", request.method, received.source, exc)
+            response = _unavailable(request, exc.retry_after)
         except Exception:
             log.exception("store failure answering %s from %s", request.method, received.source)
             response = _unavailable(request)
@@ -101,11 +108,10 @@ class ServerCore:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _unavailable(request: Request) -> Response:
+def _unavailable(request: Request, retry_after: int | None = None) -> Response:
     """RFC 3261 §21.5.4: 503 with Retry-After, for a failure of ours (a store, say)."""
-    return build_response(
-        request, 503, "Service Unavailable", headers=[("Retry-After", RETRY_AFTER)]
-    )
+    after = RETRY_AFTER if retry_after is None else str(retry_after)
+    return build_response(request, 503, "Service Unavailable", headers=[("Retry-After", after)])
 
 
 class Proxying(Protocol):

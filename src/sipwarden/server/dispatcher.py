@@ -10,6 +10,8 @@ How this works: every good message from a transport lands in `on_message`.
 - A response is matched to the client transaction of the branch it answers (§17.1.3) and its
   events go to the branch's `owner`; a response matching none goes to the core, which may
   forward it statelessly (§16.11: 2xx retransmissions of an INVITE whose transaction ended).
+  With several workers (docs/workers.md) a response whose branch names another worker
+  (`.w<K>`, proxy/loop.py) is handed to worker K before the table is consulted.
 Whatever the transactions emit is sent: responses per §18.2.2 (over the connection the request
 came on while it is open, else to the Via's received/rport), requests to the destination the
 core chose. One `loop.call_at` stays armed for the table's earliest deadline (STYLE 5).
@@ -27,6 +29,7 @@ from sipwarden.errors import ParseError
 from sipwarden.observe.cdr_feed import CdrRecorder
 from sipwarden.observe.metrics import Metrics
 from sipwarden.observe.outcomes import log_outcome, outcome_fields
+from sipwarden.proxy.loop import worker_of
 from sipwarden.sip import Request, Response, build_response, parse_datagram
 from sipwarden.transaction import (
     ClientTransaction,
@@ -110,6 +113,9 @@ class Dispatcher:
         self.metrics: Metrics | None = None
         self.capture: Callable[[Received], None] | None = None  # HEP (docs/hep.md)
         self.cdr: CdrRecorder | None = None  # call detail records (docs/cdr.md)
+        self.worker: int | None = None  # this worker's index with --workers N > 1
+        self.handoff: Callable[[int, Received], None] | None = None  # to worker K
+        self.handoff_failed: Callable[[int, bytes], None] | None = None  # worker 0's
         self._origin: dict[Transaction, Received] = {}
         self._opened: dict[Transaction, float] = {}
         self._destination: dict[Transaction, Destination] = {}
@@ -188,7 +194,21 @@ class Dispatcher:
         if self.core is None or not self.core.cancelled(target):
             self.respond(target, build_response(target.request, 487, "Request Terminated"))
 
+    def on_handoff(self, received: Received) -> None:
+        """A message another worker received for this one (no second HEP copy)."""
+        now = self.now()
+        if isinstance(received.message, Response):
+            self._response(received.message, received, now)
+        else:
+            self._request(received.message, received, now)
+        self._rearm()
+
     def _response(self, response: Response, received: Received, now: float) -> None:
+        if self.handoff is not None:
+            owner = worker_of(response.top_via.branch)
+            if owner is not None and owner != self.worker:
+                self.handoff(owner, received)  # its client transaction lives there
+                return
         transaction = self.table.receive(response, now)
         if transaction is not None:
             self._drain(transaction)
@@ -266,7 +286,11 @@ class Dispatcher:
         try:
             message = parse_datagram(data)
             key = client_key(message) if isinstance(message, Request) else None
+            owner = worker_of(message.top_via.branch) if key is not None else None
         except ParseError:
+            return
+        if owner is not None and owner != self.worker and self.handoff_failed is not None:
+            self.handoff_failed(owner, data)  # worker 0 sent it for worker `owner`
             return
         transaction = self.table.get(key) if key is not None else None
         if isinstance(transaction, ClientTransaction):

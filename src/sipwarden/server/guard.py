@@ -10,6 +10,13 @@ this node's name, and every node applies the others' entries each second (`poll`
 on one node of a cluster, or with `sipwarden bans add|remove`, holds on all of them within a
 second (docs/cluster.md). Applying a change only saves it, so nodes never echo each other.
 One timer follows the shield's next deadline (ban and lock expiry).
+
+Brute force is counted twice: by the shield (this node's own failures, in memory) and, when
+the state store has `counters`, cluster-wide: each failure is added to a shared counter per
+source address and per account, in a task (a slow or absent store never delays the answer),
+and a count reaching `[security] auth_failures` / `account_failures` within its window bans
+the address (which then propagates like any ban) or locks the account on this node. So a
+guesser who spreads wrong passwords over several nodes is banned as if they were one.
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ from typing import Any
 from sipwarden.observe.events import Event, EventBus
 from sipwarden.observe.metrics import Metrics
 from sipwarden.security.events import EventKind, SecurityEvent, Verdict
-from sipwarden.security.shield import Shield
+from sipwarden.security.shield import Shield, canonical_ip
 from sipwarden.security.store import BanStore
 from sipwarden.sip import Request
+from sipwarden.storage.counters import FailureCounter
+from sipwarden.storage.errors import StoreUnavailable
 
 log = logging.getLogger("sipwarden.security")
 
@@ -43,6 +52,7 @@ class Guard:
         metrics: Metrics,
         wallclock: Callable[[], float],
         node: str = "",
+        counters: FailureCounter | None = None,
     ) -> None:
         self.shield = shield
         self.store = store
@@ -50,6 +60,8 @@ class Guard:
         self.metrics = metrics
         self.wallclock = wallclock
         self.node = node or f"{socket.gethostname()}:{os.getpid()}"
+        self.counters = counters  # cluster-wide failure counts (None: this node's only)
+        self._counters_down = False  # logged once per outage
         self._applying = False  # set while applying other nodes' changes: save, never log
         self._last_change = 0
         self._calls: dict[str, str] = {}  # Call-ID -> account, for call_ended on BYE
@@ -98,9 +110,36 @@ class Guard:
         return self.shield.account_locked(account, self.wallclock())
 
     def auth_failed(self, source_ip: str, account: str, reason: str) -> None:
+        now = self.wallclock()
         self.metrics.auth_failure(reason)
-        self.shield.auth_failed(source_ip, account, reason, self.wallclock())
+        self.shield.auth_failed(source_ip, account, reason, now)
         self.pump()
+        if self.counters is not None and self.shield.config.enabled:
+            self._spawn(self._count_shared(self.counters, source_ip, account, now))
+
+    async def _count_shared(
+        self, counters: FailureCounter, source_ip: str, account: str, now: float
+    ) -> None:
+        """Add a failure to the cluster-wide counts; ban or lock at the thresholds."""
+        bf, ip = self.shield.config.brute_force, canonical_ip(source_ip)
+        try:
+            if not self.shield.config.exempt(ip) and self.shield.ban_of(ip, now) is None:
+                failures = await counters.add(f"ip:{ip}", now, bf.address_window)
+                if failures >= bf.address_failures and self.shield.ban_of(ip, now) is None:
+                    self.shield.ban(ip, bf.address_ban_seconds, "bruteforce", now, by="cluster")
+            failures = await counters.add(f"account:{account}", now, bf.account_window)
+            if failures >= bf.account_failures and not self.shield.account_locked(account, now):
+                self.shield.lock(account, bf.lock_seconds, "bruteforce_account", now, "cluster")
+        except StoreUnavailable as exc:
+            if not self._counters_down:
+                log.warning("shared failure counters unavailable (this node counts alone): %s", exc)
+            self._counters_down = True
+            return
+        finally:
+            self.pump()
+        if self._counters_down:
+            log.info("shared failure counters back")
+        self._counters_down = False
 
     def auth_succeeded(self, source_ip: str, account: str) -> None:
         self.shield.auth_succeeded(source_ip, account, self.wallclock())

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from sipwarden.observe.events import Event, EventBus
 from sipwarden.observe.metrics import Metrics
-from sipwarden.proxy.loop import PREFIX
+from sipwarden.proxy.loop import PREFIX, with_worker
 from sipwarden.routing import Destination, Health, HealthChange
 from sipwarden.server.flows import flow_of
 from sipwarden.sip import Request, Response, parse_uri
@@ -119,7 +119,7 @@ class Prober:
     def _options(self, destination: Destination, flow: tuple[str, str]) -> Request:
         interface = self.proxy.identity.interface(flow)
         tag = secrets.token_hex(4)
-        branch = f"{PREFIX}probe{secrets.token_hex(6)}"
+        branch = with_worker(f"{PREFIX}probe{secrets.token_hex(6)}", self.proxy.dispatcher.worker)
         headers = [
             ("Via", interface.via(branch)),
             ("Max-Forwards", "70"),

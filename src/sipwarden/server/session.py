@@ -22,7 +22,7 @@ from sipwarden.proxy.context import ResponseContext
 from sipwarden.proxy.events import CancelBranch, Finished, ForwardBranch, SendUpstream
 from sipwarden.proxy.forward import Forwarded, forward
 from sipwarden.proxy.identity import Flow
-from sipwarden.proxy.loop import branch_for
+from sipwarden.proxy.loop import branch_for, with_worker
 from sipwarden.proxy.targets import Target
 from sipwarden.server.dispatcher import ServerTx
 from sipwarden.server.flows import family_of, flow_of, parse_address
@@ -245,6 +245,7 @@ class Session:
         retry = self.retries.get(event.branch_id, 0)
         if retry:
             branch = f"{branch}.{retry}"  # a new transaction per RFC 3263 §4.3 attempt
+        branch = with_worker(branch, self.proxy.dispatcher.worker)  # docs/workers.md
         if not self.proxy.has_interface(outbound):
             outbound = inbound
         return forward(

@@ -37,15 +37,21 @@ async def start_transports(
     config: Config,
     on_message: Callable[[Received], None],
     on_send_failed: Callable[[bytes], None],
+    workers: int = 1,
+    streams: bool = True,
 ) -> Transports:
     """Bind every `[server] listen` spec; OSError or ListenSpecError when one cannot be.
-    `on_send_failed` gets the bytes of every message the transports could not deliver."""
+    `on_send_failed` gets the bytes of every message the transports could not deliver.
+    With several `workers` UDP ports are shared (SO_REUSEPORT); `streams` False leaves the
+    stream listeners to worker 0 (docs/workers.md)."""
 
     def send_error(destination: Destination, reason: str, data: bytes) -> None:
         on_send_failed(data)
 
     specs = config.server.listen
-    return await Transports.start(specs, on_message, transport_config(config), send_error)
+    return await Transports.start(
+        specs, on_message, transport_config(config), send_error, workers > 1, streams
+    )
 
 
 def peer_names(transports: Transports, connection: int | None) -> tuple[str, ...]:

@@ -503,10 +503,15 @@ class Message:
 
     def pop_via(self) -> Via:
         """Remove the top Via and return it (§16.7 step 3); ParseError if there is none."""
+        cache = self._cache
+        vias: list[Via] | None = cache.get("via/vias")
+        parsed: Via | None = vias[0] if vias else cache.get("via/top_via")
         value = self.pop_value("via")
         if value is None:
             raise ParseError("missing Via header")
-        return parse_via(value)
+        # The top Via was usually parsed already (transaction matching): the same text, so the
+        # same value, without parsing it again.
+        return parsed if parsed is not None else parse_via(value)
 
     def set_max_forwards(self, hops: int) -> None:
         if not 0 <= hops <= 255:
@@ -550,6 +555,23 @@ class Message:
 
     def __bytes__(self) -> bytes:
         return self.serialize()
+
+    def _copy_into(self, copy: Message) -> None:
+        """Fill `copy` (made with __new__) with this message's lines, body and parsed views.
+
+        The lists are copied, so edits of either message never show in the other; the parsed
+        views are shared, as nothing edits a view in place (an edit replaces lines and drops
+        the views of that header, in the message edited only)."""
+        copy._start = self._start
+        copy._keys = self._keys.copy()
+        copy._lines = self._lines.copy()
+        copy.body = self.body
+        copy._raw = self._raw
+        copy._cache = self._cache.copy()
+        if self._raw is None and "content-length" not in self._keys:
+            # What re-parsing would find: serialize() writes the true Content-Length.
+            copy._keys.append("content-length")
+            copy._lines.append(b"Content-Length: " + str(len(self.body)).encode())
 
     def _identity(self) -> tuple[object, ...]:
         return (
@@ -628,6 +650,15 @@ class Request(Message):
             status = 400 if self.method in KNOWN_METHODS else 501
             raise ParseError("CSeq method does not match the request method", status)
 
+    def copy(self) -> Request:
+        """An independent copy (RFC 3261 §16.6 step 1), equal to re-parsing `serialize()`
+        without the parsing."""
+        copy = Request.__new__(Request)
+        self._copy_into(copy)
+        copy.method = self.method
+        copy._uri_text = self._uri_text
+        return copy
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self._uri_text}>"
 
@@ -662,6 +693,14 @@ class Response(Message):
     @property
     def status_class(self) -> int:
         return self.status // 100
+
+    def copy(self) -> Response:
+        """An independent copy, equal to re-parsing `serialize()` without the parsing."""
+        copy = Response.__new__(Response)
+        self._copy_into(copy)
+        copy.status = self.status
+        copy.reason = self.reason
+        return copy
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.reason}>"

@@ -23,6 +23,7 @@ from sipwarden.sip.scan import (
 )
 
 BRANCH_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
+_UNSET = object()
 
 # host[:port] made only of hostname/IPv4 characters: the usual shape, checked by a cheap regex.
 _HOSTPORT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?")
@@ -40,7 +41,7 @@ _SLOW_RE = re.compile(
 class Via:
     """One via-parm. `transport` is upper-cased; `host` keeps IPv6 brackets."""
 
-    __slots__ = ("host", "params", "port", "protocol", "transport")
+    __slots__ = ("_branch", "host", "params", "port", "protocol", "transport")
 
     def __init__(
         self, transport: str, host: str, port: int | None, params: Params, protocol: str = "SIP/2.0"
@@ -50,11 +51,16 @@ class Via:
         self.host = host
         self.port = port
         self.params = params
+        self._branch: str | object | None = _UNSET
 
     @property
     def branch(self) -> str | None:
-        """The branch parameter (RFC 3261 §8.1.1.7), or None."""
-        return param_value(self.params, "branch")
+        """The branch parameter (RFC 3261 §8.1.1.7), or None. Looked up once: transaction
+        matching asks for it several times per message, and a Via is never edited in place."""
+        branch = self._branch
+        if branch is _UNSET:
+            branch = self._branch = param_value(self.params, "branch")
+        return branch  # type: ignore[return-value]
 
     @property
     def has_rfc3261_branch(self) -> bool:

@@ -1,22 +1,24 @@
 """The stores of one node, opened together from their URLs (`storage.urls.open_state` and
 `open_storage`) and closed together.
 
-`State` is the fast-changing shared state (location service, nonce counts, bans) on SQLite or
-Redis; `Storage` the durable data (accounts, forwarding) on SQLite or PostgreSQL, behind the
-async `UserDirectory`/`ForwardingDirectory` API. Both are plain holders: the server wires
-their members in as it wires the SQLite stores today.
+`State` is the fast-changing shared state (location service, nonce counts, bans, the cluster's
+node heartbeats) on SQLite or Redis; `Storage` the durable data (accounts, forwarding) on
+SQLite or PostgreSQL, behind the async `UserDirectory`/`ForwardingDirectory` API. Both are
+plain holders: the server wires their members in as it wires the SQLite stores today.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sipwarden.auth.nonce_counts import NonceCountStore, SqliteNonceCounts
 from sipwarden.location.sqlite import SqliteLocationStore
 from sipwarden.location.store import LocationStore
 from sipwarden.security.store import BanStore, SqliteBanStore
+from sipwarden.storage.counters import FailureCounter, MemoryFailureCounter, SqliteFailureCounter
+from sipwarden.storage.nodes import NodeRegistry, SqliteNodeRegistry
 from sipwarden.storage.sqlite import connect
 from sipwarden.storage.urls import StoreUrl
 from sipwarden.users.directory import (
@@ -41,8 +43,10 @@ class State:
     location: LocationStore
     nonce_counts: NonceCountStore
     bans: BanStore
+    nodes: NodeRegistry
     _ping: Closer
     _close: Closer
+    counters: FailureCounter = field(default_factory=MemoryFailureCounter)  # brute force
 
     async def ping(self) -> None:
         """StoreUnavailable unless the backend answers now (health probe)."""
@@ -87,6 +91,8 @@ def open_sqlite_state(checked: StoreUrl, path: Path) -> State:
         location = SqliteLocationStore(conn)
         nonce_counts = SqliteNonceCounts(conn)
         bans = SqliteBanStore(conn)
+        nodes = SqliteNodeRegistry(conn)
+        counters = SqliteFailureCounter(conn)
     except BaseException:
         conn.close()
         raise
@@ -95,14 +101,18 @@ def open_sqlite_state(checked: StoreUrl, path: Path) -> State:
         await location.close()
         conn.close()
 
-    return State("sqlite", str(path), location, nonce_counts, bans, _nothing, close)
+    state = State("sqlite", str(path), location, nonce_counts, bans, nodes, _nothing, close)
+    state.counters = counters
+    return state
 
 
 async def open_redis_state(checked: StoreUrl, prefix: str) -> State:
     """The Redis stores on one client; StoreUnavailable (client closed) if Redis is down."""
+    from sipwarden.storage.counters import RedisFailureCounter
     from sipwarden.storage.redis_bans import RedisBanStore
     from sipwarden.storage.redis_client import connect_redis, ping
     from sipwarden.storage.redis_location import RedisLocationStore
+    from sipwarden.storage.redis_nodes import RedisNodeRegistry
     from sipwarden.storage.redis_nonce_counts import RedisNonceCounts
 
     client = connect_redis(checked.url)
@@ -121,8 +131,10 @@ async def open_redis_state(checked: StoreUrl, prefix: str) -> State:
         RedisLocationStore(client, prefix),
         RedisNonceCounts(client, prefix),
         RedisBanStore(client, prefix),
+        RedisNodeRegistry(client, prefix),
         probe,
         client.aclose,
+        RedisFailureCounter(client, prefix),
     )
 
 

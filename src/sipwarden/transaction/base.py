@@ -110,9 +110,14 @@ class Transaction:
             self._enter(after, now)
 
     def _enter(self, state: State, now: float) -> None:
-        carried = self.CARRIED_TIMERS.get(state, frozenset())
-        for timer in [t for t in self._deadlines if t not in carried]:
-            del self._deadlines[timer]
+        deadlines = self._deadlines
+        if deadlines:
+            carried = self.CARRIED_TIMERS.get(state)
+            if carried is None:
+                deadlines.clear()  # the usual case: no timer runs on into the new state
+            else:
+                for timer in [t for t in deadlines if t not in carried]:
+                    del deadlines[timer]
         self._start_timers(state, now)
         if state is State.TERMINATED:
             self._events.append(Terminated())

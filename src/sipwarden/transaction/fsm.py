@@ -27,6 +27,10 @@ class State(enum.Enum):
     ACCEPTED = "Accepted"
     TERMINATED = "Terminated"
 
+    # Members are singletons compared by identity: hash them by identity too, in C, instead of
+    # Enum.__hash__ (a Python call hashing the name) on every dict and set lookup of the engine.
+    __hash__ = object.__hash__
+
 
 class Input(enum.Enum):
     """What can happen to a transaction: network input, TU calls, timers, transport errors."""
@@ -58,6 +62,10 @@ class Input(enum.Enum):
     # from the transport: sending a message of this transaction failed
     TRANSPORT_ERROR = "Transport Err."
 
+    # Members are singletons compared by identity: hash them by identity too, in C, instead of
+    # Enum.__hash__ (a Python call hashing the name) on every dict and set lookup of the engine.
+    __hash__ = object.__hash__
+
 
 class Action(enum.Enum):
     """What a transition does besides changing state."""
@@ -74,6 +82,10 @@ class Action(enum.Enum):
     SEND_TRYING = "send 100 (Trying)"  # §17.2.1
     TIMEOUT = "inform TU of timeout"
     REPORT_TRANSPORT_ERROR = "inform TU of transport error"
+
+    # Members are singletons compared by identity: hash them by identity too, in C, instead of
+    # Enum.__hash__ (a Python call hashing the name) on every dict and set lookup of the engine.
+    __hash__ = object.__hash__
 
 
 class Transition(NamedTuple):

@@ -9,7 +9,7 @@ transactions treat as firing at once.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sipwarden.errors import LocalError
 
@@ -32,6 +32,10 @@ class Timer(enum.Enum):
     TIMER_M = "M"  # wait time for retransmission of 2xx to INVITE (RFC 6026 §8.11)
     TIMER_TRYING = "100"  # §17.2.1: send 100 (Trying) unless the TU answers within 200 ms
 
+    # Members are singletons compared by identity: hash them by identity too, in C, instead of
+    # Enum.__hash__ (a Python call hashing the name) on every dict and set lookup of the engine.
+    __hash__ = object.__hash__
+
 
 # Timers whose interval doubles when they fire; E and G stop doubling at T2 (§17.1.2.2, §17.2.1).
 _DOUBLING = frozenset({Timer.TIMER_A, Timer.TIMER_E, Timer.TIMER_G})
@@ -51,6 +55,11 @@ class TimerConfig:
     t4: float = 5.0
     timer_c: float = 181.0
     trying_delay: float = 0.2
+    # duration() for every timer, over unreliable and reliable transports: computed once, as
+    # it is asked for each timer a transaction starts.
+    _durations: tuple[dict[Timer, float | None], dict[Timer, float | None]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.t1 <= self.t2:
@@ -59,9 +68,17 @@ class TimerConfig:
             raise LocalError("T4 and the 100 (Trying) delay must be positive")
         if self.timer_c <= 180:
             raise LocalError("Timer C must be greater than 3 minutes (RFC 3261 §16.6)")
+        durations = (
+            {timer: self._duration(timer, reliable=False) for timer in Timer},
+            {timer: self._duration(timer, reliable=True) for timer in Timer},
+        )
+        object.__setattr__(self, "_durations", durations)
 
     def duration(self, timer: Timer, *, reliable: bool) -> float | None:
         """The initial value of `timer` (Table 4), or None when it is not started at all."""
+        return self._durations[reliable][timer]
+
+    def _duration(self, timer: Timer, *, reliable: bool) -> float | None:
         if reliable and timer in _DOUBLING:
             return None  # §17.1.1.2, §17.1.2.2, §17.2.1: retransmit only over unreliable
         return self._reliable(timer) if reliable else self._unreliable(timer)

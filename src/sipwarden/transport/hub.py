@@ -9,6 +9,11 @@ be opened is counted and reported through `on_send_error(destination, reason, da
 lost message, so a transaction can turn it into a transport error (§17.1.4). `send_request`
 adds the §18.1.1 size rule: a request over `mtu_limit` bytes bound for UDP goes over TCP
 instead, with its top Via saying so.
+
+With `sipwarden run --workers N` (docs/workers.md) every worker binds the UDP listeners with
+SO_REUSEPORT (`reuse_port`); only worker 0 binds the stream listeners (`streams`), the others
+know them by address (`remote`, for Via and Record-Route) and hand whatever they send over a
+stream transport to worker 0 through `relay`.
 """
 
 from __future__ import annotations
@@ -78,6 +83,8 @@ class Transports:
         self.table = ConnectionTable(config.connection.max_per_ip)
         self.counters = DropCounters()
         self._listeners: list[tuple[ListenSpec, Listener]] = []
+        self._specs: list[tuple[ListenSpec, Listener | None]] = []  # None: another worker's
+        self.relay: Callable[[bytes, Destination], None] | None = None  # to worker 0
         self._outbound = {name: self._context(name) for name in ("TCP", "TLS")}
         self._server_tls: ssl.SSLContext | None = None
         self._client_tls: ssl.SSLContext | None = None
@@ -89,8 +96,12 @@ class Transports:
         on_message: Handler,
         config: TransportConfig | None = None,
         on_send_error: SendErrorHandler | None = None,
+        reuse_port: bool = False,
+        streams: bool = True,
     ) -> Transports:
         """Bind every spec on the running loop; on any failure, close what was bound and raise.
+        `reuse_port`: UDP with SO_REUSEPORT; `streams` False: stream specs are not bound, only
+        named (their ports must be concrete: another process holds them).
 
         ListenSpecError for a malformed spec, OSError when an address cannot be bound.
         """
@@ -98,18 +109,28 @@ class Transports:
         hub = cls(on_message, config or TransportConfig(), on_send_error)
         try:
             for spec in parsed:
-                hub._listeners.append((spec, await hub._listen(spec, parsed)))
+                if spec.proto != "udp" and not streams:
+                    hub._specs.append((spec, None))
+                    continue
+                listener = await hub._listen(spec, parsed, reuse_port)
+                hub._listeners.append((spec, listener))
+                hub._specs.append((spec, listener))
         except BaseException:
             await hub.close()
             raise
-        for info in hub.listeners:
-            log.info("listening on %s (bound %s)", info.spec, info.local)
+        for spec, listener in hub._listeners:
+            log.info("listening on %s (bound %s)", spec, listener.local)
         return hub
 
     @property
     def listeners(self) -> list[ListenerInfo]:
         """Each listener with the address it is bound to, in the order of the specs."""
-        return [ListenerInfo(spec, listener.local) for spec, listener in self._listeners]
+        return [
+            ListenerInfo(spec, Address(spec.transport, spec.host, spec.port))
+            if listener is None
+            else ListenerInfo(spec, listener.local)
+            for spec, listener in self._specs
+        ]
 
     def _context(self, transport: str) -> StreamContext:
         config = self.config
@@ -122,10 +143,12 @@ class Transports:
             on_send_error=self.on_send_error,
         )
 
-    async def _listen(self, spec: ListenSpec, every: list[ListenSpec]) -> Listener:
+    async def _listen(
+        self, spec: ListenSpec, every: list[ListenSpec], reuse_port: bool
+    ) -> Listener:
         config = self.config
         if spec.proto == "udp":
-            return await start_udp(spec, self.on_message, config.limits)
+            return await start_udp(spec, self.on_message, config.limits, reuse_port)
         tls = self._tls_server(every) if spec.proto in ("tls", "wss") else None
         if spec.proto in ("tcp", "tls"):
             return await start_stream(self._context(spec.transport), spec.host, spec.port, tls)
@@ -146,6 +169,9 @@ class Transports:
 
     def send(self, data: bytes, destination: Destination) -> None:
         """Send one serialized message; see the module comment for how the way is chosen."""
+        if self.relay is not None and destination.address.transport != "UDP":
+            self.relay(data, destination)  # worker 0 holds the stream connections
+            return
         if destination.connection is not None:
             connection = self.table.get(destination.connection)
             if connection is not None:
@@ -189,9 +215,9 @@ class Transports:
     def _tcp_via(self, via: Via) -> Via:
         """Our Via, now TCP, naming our TCP listener's port when the UDP one differs."""
         port = via.port
-        for spec, listener in self._listeners:
-            if spec.proto == "tcp" and (":" in spec.host) == (":" in via.host):
-                port = listener.local.port
+        for info in self.listeners:
+            if info.spec.proto == "tcp" and (":" in info.spec.host) == (":" in via.host):
+                port = info.local.port
                 break
         return Via("TCP", via.host, port, via.params, via.protocol)
 

@@ -63,11 +63,17 @@ class UdpTransport(asyncio.DatagramProtocol):
             self._transport.close()
 
 
-async def start_udp(spec: ListenSpec, on_message: Handler, limits: Limits) -> UdpTransport:
-    """Bind a UDP listener for `spec` (IPv4 or IPv6, port 0 for any) on the running loop."""
+async def start_udp(
+    spec: ListenSpec, on_message: Handler, limits: Limits, reuse_port: bool = False
+) -> UdpTransport:
+    """Bind a UDP listener for `spec` (IPv4 or IPv6, port 0 for any) on the running loop;
+    `reuse_port` sets SO_REUSEPORT so several worker processes share the port (the kernel
+    spreads datagrams over them by the source and destination addresses, docs/workers.md)."""
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
-        lambda: UdpTransport(on_message, limits), local_addr=(spec.host, spec.port)
+        lambda: UdpTransport(on_message, limits),
+        local_addr=(spec.host, spec.port),
+        reuse_port=reuse_port or None,
     )
     host, port = transport.get_extra_info("sockname")[:2]
     protocol.local = Address("UDP", host, port)

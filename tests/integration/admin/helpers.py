@@ -54,6 +54,18 @@ def fake_backend() -> FakeBackend:
             "history": [{"at": 1700000000.0, "up": True, "latency": 0.031}],
         }
     )
+    for port, alive, health in ((5060, True, "ok"), (5070, False, "unavailable: timed out")):
+        backend.cluster_nodes.append(
+            {
+                "name": f"pbx/udp:127.0.0.1:{port}",
+                "listeners": [f"udp:127.0.0.1:{port}", f"tcp:127.0.0.1:{port}"],
+                "version": "1.0.0",
+                "started": 1700000000.0,
+                "health": {"state": "ok", "storage": health},
+                "last_seen": 1700000100.0,
+                "alive": alive,
+            }
+        )
     return backend
 
 

@@ -131,6 +131,23 @@ def test_calls_transactions_gateways() -> None:
     run(go())
 
 
+def test_nodes() -> None:
+    async def go() -> None:
+        async with admin_client() as (client, backend):
+            response = await client.get("/api/nodes")
+            assert response.status == 200
+            listed = await response.json()
+            assert listed["count"] == 2
+            first, second = listed["items"]
+            assert first == backend.cluster_nodes[0]
+            assert (first["name"], first["alive"]) == ("pbx/udp:127.0.0.1:5060", True)
+            assert second["health"]["storage"] == "unavailable: timed out"
+            backend.cluster_nodes.clear()
+            assert await (await client.get("/api/nodes")).json() == {"items": [], "count": 0}
+
+    run(go())
+
+
 def test_reload() -> None:
     async def go() -> None:
         async with admin_client() as (client, backend):

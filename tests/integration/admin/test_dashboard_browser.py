@@ -1,9 +1,9 @@
 """The dashboard in a real headless Chromium (Playwright driving Debian's /usr/bin/chromium).
 
-It loads, shows a registration from the backend, shows a ban and a security event pushed
-through the bus, and its Lift button calls the API and the ban disappears. The screenshot for
-the README, docs/dashboard.png, is written when missing or when SIPWARDEN_UPDATE_SCREENSHOT=1
-(so an ordinary run leaves the working tree alone).
+It loads, shows a registration and the cluster's nodes from the backend, shows a ban and a
+security event pushed through the bus, and its Lift button calls the API and the ban
+disappears. The screenshot for the README, docs/dashboard.png, is written when missing or when
+SIPWARDEN_UPDATE_SCREENSHOT=1 (so an ordinary run leaves the working tree alone).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -67,6 +68,8 @@ def _arrange(now: float) -> FakeBackend:
     backend.gateway_health[0]["history"] = history
     backup = {"name": "backup", "address": "sip:gw2.example.net", "up": False, "latency": None}
     backend.gateway_health.append({**backup, "since": now - 120, "history": history[:5]})
+    backend.cluster_nodes[0]["last_seen"] = now - 1
+    backend.cluster_nodes[1]["last_seen"] = now - 42
     _traffic(backend, now)
     return backend
 
@@ -101,6 +104,14 @@ async def _scenario(page: object, backend: FakeBackend, url: str, now: float, sh
     registrations = page.locator("#registrations tbody")  # type: ignore[attr-defined]
     await expect(registrations).to_contain_text("sip:alice@example.com")
     await expect(page.locator("#live-text")).to_have_text("live")  # type: ignore[attr-defined]
+    nodes = page.locator("#nodes tbody tr")  # type: ignore[attr-defined]
+    await expect(nodes).to_have_count(2)
+    await expect(nodes.nth(0)).to_contain_text("pbx/udp:127.0.0.1:5060")
+    await expect(nodes.nth(0)).to_contain_text("alive")
+    await expect(nodes.nth(0).locator("td").nth(3)).to_have_text(re.compile(r"^\d+s ago$"))
+    await expect(nodes.nth(1)).to_contain_text("silent")
+    await expect(nodes.nth(1)).to_contain_text("storage: unavailable: timed out")
+    await expect(page.locator("#nodes-empty")).to_be_hidden()  # type: ignore[attr-defined]
 
     for n in range(4):
         failure = Event(now - 40 + n, "auth_failure", "wrong_password", "203.0.113.66", ALICE)

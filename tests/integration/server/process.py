@@ -56,12 +56,24 @@ class Running:
         return self.process.wait(timeout=10)
 
 
+DEFAULT_WORKERS = os.environ.get("SIPWARDEN_TEST_WORKERS", "1")  # "" or 0: one per core
+
+
 @contextmanager
-def running(args: Sequence[str], cwd: Path, timeout: float = 15.0) -> Iterator[Running]:
-    """Start `sipwarden run ARGS`, wait for its ready line, stop it (SIGTERM) on exit."""
+def running(
+    args: Sequence[str], cwd: Path, timeout: float = 15.0, workers: int | None = None
+) -> Iterator[Running]:
+    """Start `sipwarden run ARGS`, wait for its ready line, stop it (SIGTERM) on exit.
+
+    One process (`--workers 1`) unless ARGS name `--workers`, `workers` says otherwise (0:
+    sipwarden's default, one worker per core) or SIPWARDEN_TEST_WORKERS does: tests that read
+    the admin API right after something another worker saw (a ban made there) expect one."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if "--admin" not in args:
         args = [*args, "--admin", "127.0.0.1:0"]  # tests run side by side: no fixed port 8088
+    count = str(workers) if workers is not None else DEFAULT_WORKERS
+    if "--workers" not in args and count not in ("", "0"):
+        args = [*args, "--workers", count]
     process = subprocess.Popen(
         [sys.executable, "-m", "sipwarden", "run", *args],
         cwd=cwd,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -98,3 +99,18 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("sipwarden: cannot start:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_by_default_one_worker_per_core_shares_the_port(tmp_path: Path) -> None:
+    """No --workers: one worker process per core behind one ready line (docs/workers.md)."""
+    cores = os.cpu_count() or 1
+    port = free_port()
+    args = ["--data-dir", str(tmp_path / "d"), "--listen", f"udp:127.0.0.1:{port}"]
+    with running(args, cwd=tmp_path, timeout=30, workers=0) as server:
+        ready = [line for line in server.log if "ready: listening on" in line]
+        assert len(ready) == 1
+        assert (f"; workers: {cores}" in ready[0]) == (cores > 1)
+        for _ in range(4):  # from new source ports: whichever worker gets it answers
+            assert options_over_udp("127.0.0.1", port).status == 200
+        assert server.stop() == 0
+    assert any("sipwarden stopped" in line for line in server.log)

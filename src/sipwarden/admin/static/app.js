@@ -156,6 +156,23 @@ async function loadGateways() {
   });
 }
 
+async function loadNodes() {
+  const data = await api("GET", "/api/nodes");
+  fill("nodes", data.items, (n) => {
+    const name = cell(n.name, "mono");
+    name.title = (n.listeners || []).join(", ");
+    const state = document.createElement("td");
+    state.className = "nowrap";
+    const dot = document.createElement("span");
+    dot.className = "dot " + (n.alive ? "on" : "down");
+    state.append(dot, " " + (n.alive ? "alive" : "silent"));
+    const problems = Object.entries(n.health || {}).filter(([, value]) => value !== "ok");
+    const health = problems.length ? problems.map(([k, v]) => k + ": " + v).join("; ") : "ok";
+    const ago = duration(Date.now() / 1000 - n.last_seen) + " ago";
+    return [name, state, cell(health), cell(ago, "num nowrap"), cell(n.version)];
+  });
+}
+
 // -- events (Server-Sent Events read with fetch, so the token can go in a header) ---------
 
 function showEvent(event) {
@@ -331,7 +348,7 @@ function drawRates() {
 // -- start ------------------------------------------------------------------------------------
 
 async function refresh() {
-  const loads = [loadStatus, loadRegistrations, loadCalls, loadBans, loadOffenders, loadGateways];
+  const loads = [loadStatus, loadRegistrations, loadCalls, loadBans, loadOffenders, loadGateways, loadNodes];
   await Promise.allSettled(loads.map((load) => load()));
   $("updated").textContent = "updated " + clock(Date.now() / 1000);
 }
