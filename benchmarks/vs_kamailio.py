@@ -130,7 +130,7 @@ def kamailio_config(workdir: Path, transport: str) -> Path:
 
 
 @contextmanager
-def proxy(name: str, transport: str, workdir: Path) -> Iterator[int]:
+def proxy(name: str, transport: str, workdir: Path, workers: int = 1) -> Iterator[int]:
     """Start `name` listening on `transport` 127.0.0.1:15060; yield its pid; stop it."""
     log = (workdir / f"{name}-{transport}.log").open("w")
     if name == "kamailio":
@@ -169,6 +169,8 @@ def proxy(name: str, transport: str, workdir: Path) -> Iterator[int]:
             str(config),
             "--listen",
             f"{transport}:127.0.0.1:{PROXY}",
+            "--workers",
+            str(workers),
         ]
     process = subprocess.Popen(
         command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -274,12 +276,12 @@ def rtt_median(workdir: Path, name: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def one(name: str, scenario: str, rate: int, seconds: int, workdir: Path) -> Run:
+def one(name: str, scenario: str, rate: int, seconds: int, workdir: Path, workers: int = 1) -> Run:
     transport = "tcp" if scenario == "call-tcp" else "udp"
     calls = rate * seconds
     target = f"127.0.0.1:{PROXY}"
     tag = f"{name}-{scenario}-{rate}"
-    with proxy(name, transport, workdir) as pid:
+    with proxy(name, transport, workdir, workers) as pid:
         if scenario == "register":
             start = cpu_seconds(pid)
             sipp(
@@ -495,6 +497,13 @@ def main() -> int:
     parser.add_argument("--find-max", action="store_true")
     parser.add_argument("--memory", type=int, default=0, metavar="N")
     parser.add_argument("--keep", action="store_true", help="keep the logs (printed path)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="sipwarden worker processes (default 1: SIPp sends from one socket, so the kernel "
+        "gives all its traffic to one worker anyway, docs/workers.md)",
+    )
     args = parser.parse_args()
     users = max(args.users, args.memory)
     subprocess.run(
@@ -506,7 +515,7 @@ def main() -> int:
             print(f"logs in {workdir}")
         add_users(workdir / "data", users)
         runs = [
-            one(name, scenario, args.rate, args.seconds, workdir)
+            one(name, scenario, args.rate, args.seconds, workdir, args.workers)
             for scenario in args.scenarios.split(",")
             for name in ("kamailio", "sipwarden")
         ]
