@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -78,6 +79,25 @@ def credentials(workdir: Path, account: Account, expires: int = 3600) -> Path:
     return path
 
 
+def free_media_port() -> int:
+    """A -mp port whose block of four is free: SIPp binds audio RTP at it and video RTP at it
+    + 2 (and RTCP next to each), so a free base port alone can still collide."""
+    for _ in range(100):
+        base = free_port()
+        if base % 2 == 0 and all(_udp_free(base + n) for n in range(1, 4)):
+            return base
+    raise RuntimeError("no free block of four UDP ports for SIPp's media")
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def command(
     workdir: Path, name: str, scenario: str, proxy: Proxy, port: int, *extra: str
 ) -> list[str]:
@@ -94,7 +114,7 @@ def command(
         "-p",
         str(port),
         "-mp",
-        str(free_port()),
+        str(free_media_port()),
         "-cp",
         str(free_port()),
         "-m",
