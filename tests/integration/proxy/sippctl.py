@@ -83,8 +83,8 @@ def free_media_port() -> int:
     """A -mp port whose block of four is free: SIPp binds audio RTP at it and video RTP at it
     + 2 (and RTCP next to each), so a free base port alone can still collide."""
     for _ in range(100):
-        base = free_port()
-        if base % 2 == 0 and all(_udp_free(base + n) for n in range(1, 4)):
+        base = free_port() + 1  # Linux hands out odd ports for bind(0): the next one is even
+        if all(_udp_free(base + n) for n in range(4)):
             return base
     raise RuntimeError("no free block of four UDP ports for SIPp's media")
 
