@@ -10,27 +10,17 @@ received the request over TLS), with `transport=ws` kept for WSS (RFC 7118 §5.2
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sipwarden.errors import LocalError
+from sipwarden.sip.hosts import normalize_host
 from sipwarden.sip.uri import SipUri, Uri, parse_uri
 from sipwarden.sip.via import Via
 
 Flow = tuple[str, str]  # (transport "udp"/"tcp"/"tls"/"ws"/"wss", family "ipv4"/"ipv6")
 TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
 FAMILIES = ("ipv4", "ipv6")
-
-
-def _norm_host(host: str) -> str:
-    bare = host[1:-1] if host.startswith("[") else host
-    if ":" not in bare:  # a name or IPv4: a valid IPv4 is already in its canonical form
-        return bare.lower().rstrip(".")
-    try:
-        return str(ipaddress.ip_address(bare))
-    except ValueError:
-        return bare.lower().rstrip(".")
 
 
 def _default_port(transport: str) -> int:
@@ -78,7 +68,7 @@ class Interface:
 
     def matches(self, host: str, port: int | None, transport: str) -> bool:
         port = port if port is not None else _default_port(transport)
-        return _norm_host(host) == _norm_host(self.host) and port == self.port
+        return normalize_host(host) == normalize_host(self.host) and port == self.port
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,24 +9,13 @@ that would route calls back into the proxy forever (§10.3's loop concern, RFC 3
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sipwarden.sip import SipUri
+from sipwarden.sip.hosts import normalize_host
 from sipwarden.sip.uri import Uri
 from sipwarden.transport.routing import default_port
-
-
-def normalize_host(host: str) -> str:
-    """Lower-case, brackets removed, IPv6 in its compressed form (for comparisons)."""
-    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if ":" not in bare:  # a name or IPv4: a valid IPv4 is already in its canonical form
-        return bare.lower().rstrip(".")
-    try:
-        return str(ipaddress.ip_address(bare))
-    except ValueError:
-        return bare.lower().rstrip(".")
 
 
 @dataclass(frozen=True, slots=True)

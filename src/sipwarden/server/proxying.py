@@ -70,9 +70,10 @@ from sipwarden.server.authn import CredentialCheck
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import flow_of
 from sipwarden.server.guard import Guard
-from sipwarden.server.locality import Locality, normalize_host
+from sipwarden.server.locality import Locality
 from sipwarden.server.session import Session
 from sipwarden.sip import Request, Response, SipUri, build_response, parse_uri
+from sipwarden.sip.hosts import normalize_host
 from sipwarden.sip.uri import Uri
 from sipwarden.transaction import InviteServerTransaction
 from sipwarden.transport.address import Destination, Received

@@ -30,8 +30,9 @@ from sipwarden.registrar.registrar import Registrar
 from sipwarden.registrar.result import RegisterResult
 from sipwarden.server.authn import CredentialCheck
 from sipwarden.server.guard import Guard
-from sipwarden.server.locality import Locality, normalize_host
+from sipwarden.server.locality import Locality
 from sipwarden.sip import Request, Response, SipUri, build_response
+from sipwarden.sip.hosts import normalize_host
 from sipwarden.transport.address import Received
 
 log = logging.getLogger(__name__)

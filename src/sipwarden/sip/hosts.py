@@ -40,3 +40,14 @@ def canonical_ip(text: str) -> str | None:
         return str(ipaddress.ip_address(text))
     except ValueError:
         return None
+
+
+def normalize_host(host: str) -> str:
+    """A host for comparisons: lower-case, no brackets, no trailing dot, IPv6 compressed."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if ":" not in bare:  # a name or IPv4: a valid IPv4 is already in its canonical form
+        return bare.lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        return bare.lower().rstrip(".")

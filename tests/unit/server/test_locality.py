@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sipwarden.server.locality import Locality, normalize_host
+from sipwarden.server.locality import Locality
 from sipwarden.sip import parse_uri
+from sipwarden.sip.hosts import normalize_host
 
 LOCALITY = Locality.build(
     ["Example.COM"], [("192.0.2.10", 5060), ("0.0.0.0", 5080), ("::", 5061)], ["198.51.100.7"]
