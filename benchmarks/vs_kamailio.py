@@ -45,6 +45,7 @@ BENCH = ROOT.parent / "shared" / "bench"
 SIPP_DIR = BENCH / "sipp"
 PROXY, UAC, UAS = 15060, 15070, 15090
 HZ = os.sysconf("SC_CLK_TCK")
+SETTLE = 40.0  # seconds after the registrations before memory is read
 CONFIG = """\
 [auth]
 authenticate_calls = false
@@ -451,7 +452,8 @@ def find_max(name: str, scenario: str, start: int, seconds: int, workdir: Path) 
 
 
 def memory(name: str, contacts: int, workdir: Path) -> tuple[int, int]:
-    """Resident bytes of the proxy before and after `contacts` registrations."""
+    """Resident bytes of the proxy before and after `contacts` registrations, read once the
+    registrations' transactions have ended, so only what each contact keeps is counted."""
     tag = f"{name}-memory"
     with proxy(name, "udp", workdir) as pid:
         before = resident_bytes(pid)
@@ -473,6 +475,7 @@ def memory(name: str, contacts: int, workdir: Path) -> tuple[int, int]:
             "-timeout",
             f"{contacts // rate * 3 + 60}s",
         )
+        time.sleep(SETTLE)  # transactions end (Timer J: 64*T1 = 32 s); what stays is per contact
         return before, resident_bytes(pid)
 
 
