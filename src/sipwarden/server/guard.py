@@ -31,7 +31,8 @@ from typing import Any
 
 from sipwarden.observe.events import Event, EventBus
 from sipwarden.observe.metrics import Metrics
-from sipwarden.security.events import EventKind, SecurityEvent, Verdict
+from sipwarden.security.events import Action, EventKind, SecurityEvent, Verdict
+from sipwarden.security.fraud import RATE_WINDOW
 from sipwarden.security.shield import Shield, canonical_ip
 from sipwarden.security.store import BanStore
 from sipwarden.sip import Request
@@ -159,6 +160,25 @@ class Guard:
             self._calls[call_id] = account
         self.pump()
         return verdict
+
+    async def cluster_call_rate(self, account: str, call_id: str) -> Verdict | None:
+        """The call-attempt limit counted across every node sharing the state store (a burst
+        spread over the nodes is refused by all of them, docs/cluster.md); None when allowed
+        or when there is no shared store. A refused call no longer counts as started."""
+        limit = self.shield.config.fraud.max_attempts_per_minute
+        if self.counters is None or not self.shield.config.enabled:
+            return None
+        now = self.wallclock()
+        try:
+            attempts = await self.counters.add(f"calls:{account}", now, RATE_WINDOW)
+        except StoreUnavailable:
+            return None  # the node's own limit still holds
+        if attempts <= limit:
+            return None
+        rule = f"fraud.max_call_attempts_per_minute (cluster): more than {limit} in 60 s"
+        self.call_ended(call_id)
+        self._observe(SecurityEvent(now, EventKind.REJECT, "fraud_rate", None, account, rule))
+        return Verdict(Action.REJECT, "fraud_rate", rule, 403, "Call Rate Exceeded")
 
     def call_ended(self, call_id: str) -> None:
         account = self._calls.pop(call_id, None)

@@ -65,6 +65,7 @@ from sipwarden.routing import (
     default_table,
     view_of,
 )
+from sipwarden.security.events import Verdict
 from sipwarden.security.identity import assert_identity, strip_untrusted_identity
 from sipwarden.server.authn import CredentialCheck
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
@@ -215,7 +216,7 @@ class Proxy:
             contact = [("Contact", f"<{action.uri}>")]
             return build_response(request, 302, "Moved Temporarily", headers=contact)
         if isinstance(outcome, Authenticated):
-            refused = self._fraud_check(request, routed, outcome)
+            refused = await self._fraud_check(request, routed, outcome)
             if refused is not None:
                 return refused
             assert_identity(routed, outcome.user, outcome.realm)  # RFC 3325 §9.1
@@ -224,7 +225,7 @@ class Proxy:
         known = isinstance(outcome, Authenticated) or trusted or caller is not None
         return await self._local_callee(request, routed, known, received)
 
-    def _fraud_check(
+    async def _fraud_check(
         self, request: Request, routed: Request, outcome: Authenticated
     ) -> Response | None:
         """The anti-fraud limits for a new call (docs/security.md): 403 with the reason."""
@@ -233,8 +234,10 @@ class Proxy:
         uri = routed.uri
         user = uri.user if isinstance(uri, SipUri) and uri.user else ""
         account = f"{outcome.user}@{outcome.realm}"
-        verdict = self.guard.call_attempt(account, user, request.call_id)
-        if verdict.allowed:
+        verdict: Verdict | None = self.guard.call_attempt(account, user, request.call_id)
+        if verdict is not None and verdict.allowed:
+            verdict = await self.guard.cluster_call_rate(account, request.call_id)
+        if verdict is None or verdict.allowed:
             return None
         return build_response(request, verdict.status or 403, verdict.phrase or "Forbidden")
 

@@ -156,6 +156,28 @@ def test_password_guessing_spread_over_three_nodes_is_banned_on_all(
             assert client.options() is not None, f"node {number} dropped a bystander"
 
 
+def test_a_call_burst_spread_over_three_nodes_is_refused_by_all(
+    tmp_path: Path, redis_url: str, storage_url: str, prefix: str
+) -> None:
+    """The per-account call-attempt limit counts across the cluster (docs/cluster.md): with 3
+    attempts a minute allowed, attempts round robin over the nodes are refused from the 4th
+    on, whichever node takes them (each node alone has seen at most 2)."""
+    add_users(storage_url, ALICE)
+    security = "max_call_attempts_per_minute = 3\nflood_invite = 1000\n"
+    with cluster(tmp_path, redis_url, storage_url, prefix, security) as nodes, ExitStack() as stack:
+        phones = [SipClient("127.0.0.43", port, timeout=2.0) for port in nodes.ports]
+        for phone in phones:
+            stack.callback(phone.close)
+        statuses = []
+        for attempt in range(6):  # node 1, 2, 3, 1, 2, 3; bob does not exist: 404 when allowed
+            answer = sipclient.invite(phones[attempt % 3], "alice", ALICE.password, "bob")
+            assert answer is not None
+            statuses.append((answer.status, answer.reason))
+        assert statuses[:3] == [(404, "Not Found")] * 3
+        assert statuses[3:] == [(403, "Call Rate Exceeded")] * 3
+        assert any("reason=fraud_rate" in line for node in nodes.nodes for line in node.log)
+
+
 def banned(nodes: Cluster, number: int) -> bool:
     """Node `number` logged the brute-force ban of the attacker (no flood: see the config)."""
     lines = nodes.nodes[number - 1].log
