@@ -49,6 +49,7 @@ from sipwarden.server.admin_backend import ServerBackend
 from sipwarden.server.core import ServerCore
 from sipwarden.server.dispatcher import Dispatcher
 from sipwarden.server.flows import family_of, interfaces_for
+from sipwarden.server.gctune import tune_gc
 from sipwarden.server.guard import Guard
 from sipwarden.server.interfaces import host_addresses
 from sipwarden.server.locality import Locality
@@ -281,6 +282,7 @@ async def serve_forever(server: Server) -> None:
         loop.add_signal_handler(signal.SIGHUP, server.reload)
     sweeper = asyncio.ensure_future(_sweep(server))
     prober = asyncio.ensure_future(Prober(server.proxy, server.bus, server.metrics).run())
+    tune_gc()  # start-up objects frozen, fewer collections: no multi-100 ms pauses under load
     _log_ready(server)  # after the handlers: a SIGTERM right after "ready" stops cleanly
     try:
         await server.stopping.wait()
