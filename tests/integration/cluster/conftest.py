@@ -10,7 +10,6 @@ fsync always, nothing else on disk) that the test may kill and restart.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import time
@@ -19,76 +18,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import pytest
-import redis
 
+from tests.integration import services
 from tests.integration.server.process import free_port
 
-REDIS_URL = os.environ.get("SIPWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get(
-    "SIPWARDEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def _redis_problem(url: str) -> str | None:
-    try:
-        with redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) as client:
-            client.ping()
-    except (redis.RedisError, OSError) as exc:
-        return f"Redis not reachable at {url}: {exc}"
-    return None
-
-
-async def _postgres(sql: str | None) -> str | None:
-    try:
-        conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}"
-    try:
-        if sql is not None:
-            await conn.execute(sql)
-    finally:
-        await conn.close()
-    return None
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    problem = _redis_problem(REDIS_URL)
-    if problem:
-        pytest.skip(problem)
-    return REDIS_URL
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    problem = asyncio.run(_postgres(None))
-    if problem:
-        pytest.skip(problem)
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    """A key prefix of this test alone; its keys are deleted afterwards."""
-    made = f"sipwarden-cluster-test:{uuid.uuid4().hex}:"
-    yield made
-    with redis.Redis.from_url(redis_url, socket_timeout=5) as client:
-        keys = list(client.scan_iter(match=f"{made}*", count=1000))
-        if keys:
-            client.delete(*keys)
 
 
 @pytest.fixture
 def storage_url(postgres_url: str) -> Iterator[str]:
     """The storage URL of a PostgreSQL schema of this test alone, dropped afterwards."""
     schema = f"sipwarden_cluster_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_postgres(f"CREATE SCHEMA {schema}"))
+    asyncio.run(services.postgres(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in postgres_url else "?"
     yield f"{postgres_url}{separator}search_path={schema}"
-    asyncio.run(_postgres(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    asyncio.run(services.postgres(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
 @dataclass
@@ -112,7 +57,7 @@ class OwnRedis:
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
         deadline = time.monotonic() + timeout
-        while _redis_problem(self.url) is not None:
+        while services.redis_problem(self.url) is not None:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"redis-server on port {self.port} did not start")
             time.sleep(0.05)

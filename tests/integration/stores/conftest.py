@@ -8,24 +8,18 @@ does not answer; set SIPWARDEN_TEST_REDIS / SIPWARDEN_TEST_POSTGRES to use other
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Awaitable, Iterator
 from typing import TypeVar
 
-import asyncpg
 import pytest
-import redis
 from redis.asyncio import Redis
 
 from sipwarden.storage.postgres import Database
 from sipwarden.storage.redis_client import connect_redis
+from tests.integration import services
 
 T = TypeVar("T")
-REDIS_URL = os.environ.get("SIPWARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get(
-    "SIPWARDEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 class Loop:
@@ -46,34 +40,6 @@ def loop() -> Iterator[Loop]:
     made.loop.close()
 
 
-def _redis_problem() -> str | None:
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2) as client:
-            client.ping()
-    except (redis.RedisError, OSError) as exc:
-        return f"Redis not reachable at {REDIS_URL}: {exc}"
-    return None
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    problem = _redis_problem()
-    if problem:
-        pytest.skip(problem)
-    return REDIS_URL
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    """A key prefix of this test alone; its keys are deleted afterwards."""
-    made = f"sipwarden-test:{uuid.uuid4().hex}:"
-    yield made
-    with redis.Redis.from_url(redis_url, socket_timeout=5) as client:
-        keys = list(client.scan_iter(match=f"{made}*", count=1000))
-        if keys:
-            client.delete(*keys)
-
-
 @pytest.fixture
 def client(loop: Loop, redis_url: str) -> Iterator[Redis]:
     made = connect_redis(redis_url)
@@ -89,42 +55,14 @@ def other_client(loop: Loop, redis_url: str) -> Iterator[Redis]:
     loop.run(made.aclose())
 
 
-async def _postgres_problem() -> str | None:
-    try:
-        conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}"
-    await conn.close()
-    return None
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    probe = asyncio.new_event_loop()
-    try:
-        problem = probe.run_until_complete(_postgres_problem())
-    finally:
-        probe.close()
-    if problem:
-        pytest.skip(problem)
-    return POSTGRES_URL
-
-
 @pytest.fixture
 def schema(loop: Loop, postgres_url: str) -> Iterator[str]:
     """A PostgreSQL schema of this test alone, dropped afterwards."""
     name = f"sipwarden_test_{uuid.uuid4().hex[:16]}"
 
-    async def execute(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_url, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    loop.run(execute(f"CREATE SCHEMA {name}"))
+    loop.run(services.postgres(f"CREATE SCHEMA {name}", postgres_url))
     yield name
-    loop.run(execute(f"DROP SCHEMA {name} CASCADE"))
+    loop.run(services.postgres(f"DROP SCHEMA {name} CASCADE", postgres_url))
 
 
 @pytest.fixture
