@@ -307,42 +307,9 @@ def one(name: str, scenario: str, rate: int, seconds: int, workdir: Path, worker
             ok, failed = stats(workdir, tag, calls)
             return Run(name, scenario, rate, ok, failed, cpu_seconds(pid) - start)
         register_service(workdir, tag, target, transport)
-        uas = sipp(
-            workdir,
-            f"{tag}-uas",
-            "uas.xml",
-            target,
-            transport,
-            "-p",
-            str(UAS),
-            "-m",
-            str(calls),
-            "-timeout",
-            f"{seconds * 3 + 45}s",
-            background=True,
-        )
-        time.sleep(0.5)
+        uas = start_uas(workdir, tag, target, transport, calls, seconds)
         start = cpu_seconds(pid)
-        sipp(
-            workdir,
-            tag,
-            "uac.xml",
-            target,
-            transport,
-            "-s",
-            "service",
-            "-p",
-            str(UAC),
-            "-r",
-            str(rate),
-            "-m",
-            str(calls),
-            "-timeout",
-            f"{seconds * 3 + 30}s",
-            "-trace_rtt",
-            "-rtt_freq",
-            "1",
-        )
+        run_uac(workdir, tag, target, transport, rate, calls, seconds)
         cpu = cpu_seconds(pid) - start
         finish(uas, 30)
     ok, failed = stats(workdir, tag, calls)
@@ -386,45 +353,33 @@ def finish(process: subprocess.Popen[bytes], timeout: float) -> None:
         process.wait(10)
 
 
+def start_uas(
+    workdir: Path, tag: str, target: str, transport: str, calls: int, seconds: int
+) -> subprocess.Popen[bytes]:
+    """The answering phone `service` (uas.xml) on the UAS port, for `calls` calls."""
+    timeout = f"{seconds * 3 + 45}s"
+    uas = sipp(workdir, f"{tag}-uas", "uas.xml", target, transport, "-p", str(UAS),
+               "-m", str(calls), "-timeout", timeout, background=True)  # fmt: skip
+    time.sleep(0.5)
+    return uas
+
+
+def run_uac(
+    workdir: Path, tag: str, target: str, transport: str, rate: int, calls: int, seconds: int
+) -> None:
+    """`calls` calls to `service` at `rate` per second (uac.xml), INVITE -> 200 times traced."""
+    timeout = f"{seconds * 3 + 30}s"
+    sipp(workdir, tag, "uac.xml", target, transport, "-s", "service", "-p", str(UAC),
+         "-r", str(rate), "-m", str(calls), "-timeout", timeout,
+         "-trace_rtt", "-rtt_freq", "1")  # fmt: skip
+
+
 def direct_rtt(rate: int, seconds: int, transport: str, workdir: Path) -> float | None:
     """INVITE -> 200 mean between the phones with no proxy: the baseline of `latency`."""
     tag = f"direct-{transport}-{rate}"
     calls = rate * seconds
-    uas = sipp(
-        workdir,
-        f"{tag}-uas",
-        "uas.xml",
-        f"127.0.0.1:{UAC}",
-        transport,
-        "-p",
-        str(UAS),
-        "-m",
-        str(calls),
-        "-timeout",
-        f"{seconds * 3 + 45}s",
-        background=True,
-    )
-    time.sleep(0.5)
-    sipp(
-        workdir,
-        tag,
-        "uac.xml",
-        f"127.0.0.1:{UAS}",
-        transport,
-        "-s",
-        "service",
-        "-p",
-        str(UAC),
-        "-r",
-        str(rate),
-        "-m",
-        str(calls),
-        "-timeout",
-        f"{seconds * 3 + 30}s",
-        "-trace_rtt",
-        "-rtt_freq",
-        "1",
-    )
+    uas = start_uas(workdir, tag, f"127.0.0.1:{UAC}", transport, calls, seconds)
+    run_uac(workdir, tag, f"127.0.0.1:{UAS}", transport, rate, calls, seconds)
     finish(uas, 30)
     return rtt_mean(workdir, tag)
 
