@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sipwarden.errors import ParseError
 from sipwarden.sip.address import _parse_name_addr_checked, parse_name_addr
+from sipwarden.sip.message import CACHE_SLOTS, Request
 from sipwarden.sip.parser import _parse_careful_head, parse_head
 from sipwarden.sip.via import _parse_via_checked, parse_via
 
@@ -129,14 +130,64 @@ def test_parse_head_matches_careful(lines: list[bytes]) -> None:
     assert _outcome(lambda _: fast(), "") == _outcome(lambda _: careful(), "")
 
 
-def test_every_cached_slot_is_forgotten_by_touch() -> None:
-    from sipwarden.sip.message import Message, Request, Response, _Cached
+def test_every_cached_view_is_reread_after_an_edit_of_its_header() -> None:
+    """Each cached accessor, read once, gives the new value after its header is edited: the
+    cache slot it fills is one `_touch` forgets (CACHE_SLOTS)."""
+    from sipwarden.sip import parse_datagram
 
-    for cls in (Message, Request, Response):
-        for klass in cls.__mro__:
-            for attr in vars(klass).values():
-                if isinstance(attr, _Cached):
-                    assert attr.slot in cls._CACHE_SLOTS[attr.key]
+    before = (
+        b"REGISTER sip:a.example SIP/2.0\r\nVia: SIP/2.0/UDP h1;branch=z9hG4bK1\r\n"
+        b"From: <sip:a@a.example>;tag=1\r\nTo: <sip:a@a.example>\r\nCall-ID: c1\r\n"
+        b"CSeq: 1 REGISTER\r\nMax-Forwards: 70\r\nContact: <sip:a@h1>\r\n"
+        b"Route: <sip:r1;lr>\r\nRecord-Route: <sip:rr1;lr>\r\nPath: <sip:p1;lr>\r\n"
+        b"Expires: 60\r\nMin-Expires: 30\r\nContent-Type: text/plain\r\n"
+        b'WWW-Authenticate: Digest realm="r1", nonce="n"\r\n'
+        b'Proxy-Authenticate: Digest realm="r1", nonce="n"\r\n'
+        b'Authorization: Digest username="u1", realm="r", nonce="n", uri="sip:a", response="x"\r\n'
+        b'Proxy-Authorization: Digest username="u1", realm="r", nonce="n", uri="sip:a", '
+        b'response="x"\r\nContent-Length: 0\r\n\r\n'
+    )
+    edits: dict[str, tuple[str, object]] = {
+        "via": ("SIP/2.0/UDP h2;branch=z9hG4bK2", lambda m: (m.top_via.host, m.vias[0].host)),
+        "from": ("<sip:b@a.example>;tag=1", lambda m: m.from_.uri.user),
+        "to": ("<sip:b@a.example>", lambda m: m.to.uri.user),
+        "call-id": ("c2", lambda m: m.call_id),
+        "cseq": ("2 REGISTER", lambda m: m.cseq.seq),
+        "max-forwards": ("69", lambda m: m.max_forwards),
+        "contact": ("<sip:b@h2>", lambda m: m.contacts[0].uri.user),
+        "route": ("<sip:r2;lr>", lambda m: m.routes[0].uri.host),
+        "record-route": ("<sip:rr2;lr>", lambda m: m.record_routes[0].uri.host),
+        "path": ("<sip:p2;lr>", lambda m: m.paths[0].uri.host),
+        "expires": ("61", lambda m: m.expires),
+        "min-expires": ("31", lambda m: m.min_expires),
+        "content-type": ("text/html", lambda m: m.content_type.subtype),
+        "www-authenticate": ('Digest realm="r2", nonce="n"', lambda m: m.www_authenticate[0].realm),
+        "proxy-authenticate": (
+            'Digest realm="r2", nonce="n"',
+            lambda m: m.proxy_authenticate[0].realm,
+        ),
+        "authorization": (
+            'Digest username="u2", realm="r", nonce="n", uri="sip:a", response="x"',
+            lambda m: m.authorization[0].username,
+        ),
+        "proxy-authorization": (
+            'Digest username="u2", realm="r", nonce="n", uri="sip:a", response="x"',
+            lambda m: m.proxy_authorization[0].username,
+        ),
+    }
+    assert set(edits) | {"ruri"} == set(CACHE_SLOTS)
+    for key, (value, read) in edits.items():
+        message = parse_datagram(before)
+        assert callable(read)
+        first = read(message)
+        message.set_header(key, value)
+        assert read(message) != first, key
+        assert read(parse_datagram(message.serialize())) == read(message), key
+    request = parse_datagram(before)
+    assert isinstance(request, Request)
+    assert request.uri.host == "a.example"
+    request.set_uri("sip:b.example")
+    assert request.uri.host == "b.example"
 
 
 @given(st.lists(_text, min_size=1, max_size=2))

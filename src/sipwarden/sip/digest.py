@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.sip.scan import is_token, quote, split_outside, unquote
@@ -40,14 +39,19 @@ _TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
 _FAST_PARAM = rf'[ \t]*{_TOKEN}[ \t]*=[ \t]*(?:"[^"\\]*"|{_TOKEN})[ \t]*'
 _FAST_PARAMS_RE = re.compile(rf"{_FAST_PARAM}(?:,{_FAST_PARAM})*")
 _FAST_PARAM_RE = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:("[^"\\]*")|({_TOKEN}))')
+# Directives RFC 7616 §3.3/§3.4 says are always sent as quoted-strings (Digest scheme only), by
+# class name (a module table rather than a ClassVar: mypyc does not compile a ClassVar default
+# in a slotted dataclass).
+_ALWAYS_QUOTED: dict[str, frozenset[str]] = {
+    "Challenge": frozenset({"realm", "nonce", "opaque", "domain", "qop"}),
+    "Credentials": frozenset({"username", "realm", "nonce", "uri", "response", "cnonce", "opaque"}),
+}
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class _AuthValue:
     """What challenges and credentials share: a scheme and its ordered auth-params."""
-
-    # Directives RFC 7616 says are always sent as quoted-strings (Digest scheme only).
-    _ALWAYS_QUOTED: ClassVar[frozenset[str]] = frozenset()
 
     scheme: str
     params: AuthParams
@@ -80,7 +84,7 @@ class _AuthValue:
 
     def __str__(self) -> str:
         """The value rendered per RFC 7616 §3.3 / §3.4 (see `_render_param`)."""
-        quoted = self._ALWAYS_QUOTED if self.is_digest else frozenset()
+        quoted = _ALWAYS_QUOTED.get(type(self).__name__, _NONE) if self.is_digest else _NONE
         rendered = ", ".join(_render_param(name, value, quoted) for name, value in self.params)
         return f"{self.scheme} {rendered}" if rendered else self.scheme
 
@@ -91,10 +95,6 @@ class Challenge(_AuthValue):
 
     `params` holds (lower-cased name, unquoted value) pairs in the order written.
     """
-
-    _ALWAYS_QUOTED: ClassVar[frozenset[str]] = frozenset(
-        {"realm", "nonce", "opaque", "domain", "qop"}
-    )
 
     @property
     def realm(self) -> str | None:
@@ -144,10 +144,6 @@ class Credentials(_AuthValue):
 
     `params` holds (lower-cased name, unquoted value) pairs in the order written.
     """
-
-    _ALWAYS_QUOTED: ClassVar[frozenset[str]] = frozenset(
-        {"username", "realm", "nonce", "uri", "response", "cnonce", "opaque"}
-    )
 
     @property
     def username(self) -> str | None:

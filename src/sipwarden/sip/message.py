@@ -10,8 +10,8 @@ right by every body edit and added on serialization when a message that lacked i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ClassVar, Generic, TypeVar, overload
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.sip.address import (
@@ -37,8 +37,6 @@ from sipwarden.sip.values import (
 from sipwarden.sip.via import Via, parse_via
 
 CRLF = b"\r\n"
-T = TypeVar("T")
-_MISSING: Any = object()
 
 
 def append_header_lines(
@@ -63,49 +61,30 @@ def append_header_lines(
     lines.append(b"Content-Length: " + str(len(body)).encode())
 
 
-class _Cached(Generic[T]):
-    """A read-only property computed once and kept in the message's cache until an edit of the
-    header it depends on. The slot is `<header key>/<name>`; `Message._touch(key)` drops every
-    slot of that key. A descriptor rather than a property + closure: accessors sit on the hot
-    path of every relayed message."""
-
-    def __init__(self, key: str, compute: Callable[[Any], T]) -> None:
-        self.key = key
-        self.compute = compute
-        self.slot = f"{key}/{compute.__name__}"
-        self.__doc__ = compute.__doc__
-
-    def __set_name__(self, owner: type[Message], name: str) -> None:
-        """Record the slot under its header key in the owner's `_CACHE_SLOTS` (a copy of the
-        base class's table the first time a subclass adds one), so `_touch` looks slots up
-        instead of scanning the cache. Runs once, while the class is being created."""
-        table = owner.__dict__.get("_CACHE_SLOTS")
-        if table is None:
-            table = {k: tuple(v) for k, v in owner._CACHE_SLOTS.items()}
-            owner._CACHE_SLOTS = table
-        table[self.key] = (*table.get(self.key, ()), self.slot)
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _Cached[T]: ...
-    @overload
-    def __get__(self, obj: Message, owner: type | None = None) -> T: ...
-    def __get__(self, obj: Message | None, owner: type | None = None) -> T | _Cached[T]:
-        if obj is None:
-            return self
-        cache = obj._cache
-        value = cache.get(self.slot, _MISSING)
-        if value is _MISSING:
-            value = cache[self.slot] = self.compute(obj)
-        return value  # type: ignore[no-any-return]
-
-
-def cached(key: str) -> Callable[[Callable[[Any], T]], _Cached[T]]:
-    """Decorate an accessor whose result depends on header `key` (see `_Cached`)."""
-
-    def wrap(compute: Callable[[Any], T]) -> _Cached[T]:
-        return _Cached(key, compute)
-
-    return wrap
+# Parsed views are cached in `Message._cache` under "<header key>/<accessor>" until an edit of
+# that header: `Message._touch(key)` drops the slots listed here for the key. Each accessor reads
+# and fills its slot itself (plain properties rather than a caching descriptor: they compile
+# with mypyc, and cost one call either way).
+CACHE_SLOTS: dict[str, tuple[str, ...]] = {
+    "via": ("via/vias", "via/top_via"),
+    "from": ("from/from_",),
+    "to": ("to/to",),
+    "call-id": ("call-id/call_id",),
+    "cseq": ("cseq/cseq",),
+    "max-forwards": ("max-forwards/max_forwards",),
+    "contact": ("contact/contacts",),
+    "route": ("route/routes",),
+    "record-route": ("record-route/record_routes",),
+    "path": ("path/paths",),
+    "expires": ("expires/expires",),
+    "min-expires": ("min-expires/min_expires",),
+    "www-authenticate": ("www-authenticate/www_authenticate",),
+    "proxy-authenticate": ("proxy-authenticate/proxy_authenticate",),
+    "authorization": ("authorization/authorization",),
+    "proxy-authorization": ("proxy-authorization/proxy_authorization",),
+    "content-type": ("content-type/content_type",),
+    "ruri": ("ruri/uri",),
+}
 
 
 # Methods defined by RFC 3261 and its extensions; a request with one of these that disagrees with
@@ -143,8 +122,6 @@ class Message:
     """Common part of Request and Response: header lines, body and typed accessors."""
 
     __slots__ = ("_cache", "_keys", "_lines", "_raw", "_start", "body")
-    # header key -> the cache slots of the `cached` accessors that depend on it (see _Cached)
-    _CACHE_SLOTS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
         self, start: bytes, keys: list[str], lines: list[bytes], body: bytes, raw: bytes | None
@@ -234,71 +211,114 @@ class Message:
         return value.strip(b" \t").decode("utf-8", "surrogateescape")
 
     # ----- typed accessors (cached until the next edit of their header) -------------------
-    @cached("via")
+    @property
     def vias(self) -> list[Via]:
         """Every Via value, top first (§20.42); ParseError if any is malformed."""
-        return [parse_via(v) for v in self._values("via")]
+        value: list[Via] | None = self._cache.get("via/vias")
+        if value is None:
+            value = self._cache["via/vias"] = [parse_via(v) for v in self._values("via")]
+        return value
 
-    @cached("via")
+    @property
     def top_via(self) -> Via:
         """The topmost Via; parses only the first value. ParseError if there is none."""
-        vias: list[Via] | None = self._cache.get("via/vias")
+        cache = self._cache
+        top: Via | None = cache.get("via/top_via")
+        if top is not None:
+            return top
+        vias: list[Via] | None = cache.get("via/vias")
         if vias:
             return vias[0]
         keys = self._keys
         if "via" not in keys:
             raise ParseError("missing Via header")
         value = decode_value(self._lines[keys.index("via")])
-        return parse_via(value if "," not in value else split_commas(value)[0])
+        top = cache["via/top_via"] = parse_via(
+            value if "," not in value else split_commas(value)[0]
+        )
+        return top
 
-    @cached("from")
+    @property
     def from_(self) -> NameAddr:
         """The From header (§20.20)."""
-        return parse_name_addr(self._required("from"), what="From")
-
-    @cached("to")
-    def to(self) -> NameAddr:
-        """The To header (§20.39)."""
-        return parse_name_addr(self._required("to"), what="To")
-
-    @cached("call-id")
-    def call_id(self) -> str:
-        """The Call-ID (§20.8): compared byte for byte, so returned as written."""
-        value = self._required("call-id")
-        if " " in value or "\t" in value:
-            raise ParseError("malformed Call-ID")
+        value: NameAddr | None = self._cache.get("from/from_")
+        if value is None:
+            value = self._cache["from/from_"] = parse_name_addr(self._required("from"), what="From")
         return value
 
-    @cached("cseq")
+    @property
+    def to(self) -> NameAddr:
+        """The To header (§20.39)."""
+        value: NameAddr | None = self._cache.get("to/to")
+        if value is None:
+            value = self._cache["to/to"] = parse_name_addr(self._required("to"), what="To")
+        return value
+
+    @property
+    def call_id(self) -> str:
+        """The Call-ID (§20.8): compared byte for byte, so returned as written."""
+        value: str | None = self._cache.get("call-id/call_id")
+        if value is None:
+            value = self._required("call-id")
+            if " " in value or "\t" in value:
+                raise ParseError("malformed Call-ID")
+            self._cache["call-id/call_id"] = value
+        return value
+
+    @property
     def cseq(self) -> CSeq:
         """The CSeq (§20.16)."""
-        return parse_cseq(self._required("cseq"))
+        value: CSeq | None = self._cache.get("cseq/cseq")
+        if value is None:
+            value = self._cache["cseq/cseq"] = parse_cseq(self._required("cseq"))
+        return value
 
-    @cached("max-forwards")
+    @property
     def max_forwards(self) -> int | None:
         """Max-Forwards (§20.22), None when absent."""
+        cache = self._cache
+        if "max-forwards/max_forwards" in cache:
+            cached: int | None = cache["max-forwards/max_forwards"]
+            return cached
         value = self._single("max-forwards")
-        return None if value is None else parse_max_forwards(value)
+        result = cache["max-forwards/max_forwards"] = (
+            None if value is None else parse_max_forwards(value)
+        )
+        return result
 
-    @cached("contact")
+    @property
     def contacts(self) -> list[NameAddr]:
         """Every Contact value; `Contact: *` gives one NameAddr whose `is_star` is True."""
-        return self._addresses("contact", "Contact")
+        value: list[NameAddr] | None = self._cache.get("contact/contacts")
+        if value is None:
+            value = self._cache["contact/contacts"] = self._addresses("contact", "Contact")
+        return value
 
-    @cached("route")
+    @property
     def routes(self) -> list[NameAddr]:
         """Route values, in order (§20.34)."""
-        return self._addresses("route", "Route")
+        value: list[NameAddr] | None = self._cache.get("route/routes")
+        if value is None:
+            value = self._cache["route/routes"] = self._addresses("route", "Route")
+        return value
 
-    @cached("record-route")
+    @property
     def record_routes(self) -> list[NameAddr]:
         """Record-Route values, in order (§20.30)."""
-        return self._addresses("record-route", "Record-Route")
+        value: list[NameAddr] | None = self._cache.get("record-route/record_routes")
+        if value is None:
+            value = self._cache["record-route/record_routes"] = self._addresses(
+                "record-route", "Record-Route"
+            )
+        return value
 
-    @cached("path")
+    @property
     def paths(self) -> list[NameAddr]:
         """Path (RFC 3327)."""
-        return self._addresses("path", "Path")
+        value: list[NameAddr] | None = self._cache.get("path/paths")
+        if value is None:
+            value = self._cache["path/paths"] = self._addresses("path", "Path")
+        return value
 
     def _addresses(self, key: str, what: str) -> list[NameAddr]:
         keys = self._keys
@@ -315,35 +335,65 @@ class Message:
             return []
         return [parse_name_addr(v, what=what) for v in self._values(key)]
 
-    @cached("expires")
+    @property
     def expires(self) -> int | None:
         """Expires (§20.19) as delta-seconds, None when absent."""
-        return self._delta("expires")
+        cache = self._cache
+        if "expires/expires" in cache:
+            cached: int | None = cache["expires/expires"]
+            return cached
+        value = cache["expires/expires"] = self._delta("expires")
+        return value
 
-    @cached("min-expires")
+    @property
     def min_expires(self) -> int | None:
         """Min-Expires (§20.23), None when absent."""
-        return self._delta("min-expires")
+        cache = self._cache
+        if "min-expires/min_expires" in cache:
+            cached: int | None = cache["min-expires/min_expires"]
+            return cached
+        value = cache["min-expires/min_expires"] = self._delta("min-expires")
+        return value
 
-    @cached("www-authenticate")
+    @property
     def www_authenticate(self) -> list[Challenge]:
         """WWW-Authenticate challenges (§20.44), one per line (auth headers are never split)."""
-        return [parse_challenge(v) for v in self._lines_of("www-authenticate")]
+        value: list[Challenge] | None = self._cache.get("www-authenticate/www_authenticate")
+        if value is None:
+            value = self._cache["www-authenticate/www_authenticate"] = [
+                parse_challenge(v) for v in self._lines_of("www-authenticate")
+            ]
+        return value
 
-    @cached("proxy-authenticate")
+    @property
     def proxy_authenticate(self) -> list[Challenge]:
         """Proxy-Authenticate challenges (§20.27)."""
-        return [parse_challenge(v) for v in self._lines_of("proxy-authenticate")]
+        value: list[Challenge] | None = self._cache.get("proxy-authenticate/proxy_authenticate")
+        if value is None:
+            value = self._cache["proxy-authenticate/proxy_authenticate"] = [
+                parse_challenge(v) for v in self._lines_of("proxy-authenticate")
+            ]
+        return value
 
-    @cached("authorization")
+    @property
     def authorization(self) -> list[Credentials]:
         """Authorization credentials (§20.7), one per line."""
-        return [parse_credentials(v) for v in self._lines_of("authorization")]
+        value: list[Credentials] | None = self._cache.get("authorization/authorization")
+        if value is None:
+            value = self._cache["authorization/authorization"] = [
+                parse_credentials(v) for v in self._lines_of("authorization")
+            ]
+        return value
 
-    @cached("proxy-authorization")
+    @property
     def proxy_authorization(self) -> list[Credentials]:
         """Proxy-Authorization credentials (§20.28), one per line."""
-        return [parse_credentials(v) for v in self._lines_of("proxy-authorization")]
+        value: list[Credentials] | None = self._cache.get("proxy-authorization/proxy_authorization")
+        if value is None:
+            value = self._cache["proxy-authorization/proxy_authorization"] = [
+                parse_credentials(v) for v in self._lines_of("proxy-authorization")
+            ]
+        return value
 
     def _delta(self, key: str) -> int | None:
         value = self._single(key)
@@ -354,11 +404,18 @@ class Message:
         """The body length; always equal to the Content-Length this message will carry."""
         return len(self.body)
 
-    @cached("content-type")
+    @property
     def content_type(self) -> ContentType | None:
         """Content-Type (§20.15), None when absent."""
+        cache = self._cache
+        if "content-type/content_type" in cache:
+            cached: ContentType | None = cache["content-type/content_type"]
+            return cached
         value = self._single("content-type")
-        return None if value is None else parse_content_type(value)
+        result = cache["content-type/content_type"] = (
+            None if value is None else parse_content_type(value)
+        )
+        return result
 
     @property
     def retry_after(self) -> RetryAfter | None:
@@ -408,7 +465,7 @@ class Message:
         self._raw = None
         cache = self._cache
         if cache:
-            for slot in self._CACHE_SLOTS.get(key, ()):
+            for slot in CACHE_SLOTS.get(key, ()):
                 if slot in cache:
                     del cache[slot]
 
@@ -557,7 +614,7 @@ class Message:
         return self.serialize()
 
     def _copy_into(self, copy: Message) -> None:
-        """Fill `copy` (made with __new__) with this message's lines, body and parsed views.
+        """Fill `copy` with this message's start line, lines, body and parsed views.
 
         The lists are copied, so edits of either message never show in the other; the parsed
         views are shared, as nothing edits a view in place (an edit replaces lines and drops
@@ -624,11 +681,10 @@ class Request(Message):
     def uri(self) -> Uri:
         """The Request-URI (§19); ParseError if malformed. Unknown schemes parse (416 is
         the proxy's answer, not the parser's)."""
-        return self._ruri
-
-    @cached("ruri")
-    def _ruri(self) -> Uri:
-        return parse_uri(self._uri_text)
+        value: Uri | None = self._cache.get("ruri/uri")
+        if value is None:
+            value = self._cache["ruri/uri"] = parse_uri(self._uri_text)
+        return value
 
     def set_uri(self, uri: Uri | str) -> None:
         """Rewrite the Request-URI (§16.5, §16.6 step 2); only the request line changes."""
@@ -653,10 +709,8 @@ class Request(Message):
     def copy(self) -> Request:
         """An independent copy (RFC 3261 §16.6 step 1), equal to re-parsing `serialize()`
         without the parsing."""
-        copy = Request.__new__(Request)
+        copy = Request(self.method, self._uri_text, self._keys, self._lines, self.body, None, b"")
         self._copy_into(copy)
-        copy.method = self.method
-        copy._uri_text = self._uri_text
         return copy
 
     def __repr__(self) -> str:
@@ -696,10 +750,8 @@ class Response(Message):
 
     def copy(self) -> Response:
         """An independent copy, equal to re-parsing `serialize()` without the parsing."""
-        copy = Response.__new__(Response)
+        copy = Response(self.status, self.reason, self._keys, self._lines, self.body, None, b"")
         self._copy_into(copy)
-        copy.status = self.status
-        copy.reason = self.reason
         return copy
 
     def __repr__(self) -> str:

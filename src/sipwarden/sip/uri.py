@@ -162,46 +162,23 @@ class SipUri:
         port: int | None = None,
         params: Params = (),
         headers: Headers = (),
+        _text: str | None = None,
     ) -> None:
-        fields = (scheme.lower(), user, password, host, port, tuple(params), tuple(headers))
-        text = _render_sip(*fields)
-        try:
-            parsed = parse_uri(text)
-        except ParseError as exc:
-            raise LocalError(f"invalid SIP URI part: {exc.reason}") from exc
-        if not isinstance(parsed, SipUri) or parsed._fields() != fields:
-            raise LocalError(f"invalid SIP URI part (would read back as {text!r})")
-        self._init(text, *fields)
-
-    @classmethod
-    def _new(
-        cls,
-        text: str,
-        scheme: str,
-        user: str | None,
-        password: str | None,
-        host: str,
-        port: int | None,
-        params: Params,
-        headers: Headers,
-    ) -> SipUri:
-        """Wrap already-validated parts (the parser's constructor)."""
-        self = object.__new__(cls)
-        self._init(text, scheme, user, password, host, port, params, headers)
-        return self
-
-    def _init(
-        self,
-        text: str,
-        scheme: str,
-        user: str | None,
-        password: str | None,
-        host: str,
-        port: int | None,
-        params: Params,
-        headers: Headers,
-    ) -> None:
-        self._text = text
+        if _text is None:
+            # From parts: render, parse back and insist on the same parts (LocalError if not).
+            fields = (scheme.lower(), user, password, host, port, tuple(params), tuple(headers))
+            _text = _render_sip(*fields)
+            try:
+                parsed = parse_uri(_text)
+            except ParseError as exc:
+                raise LocalError(f"invalid SIP URI part: {exc.reason}") from exc
+            if not isinstance(parsed, SipUri) or parsed._fields() != fields:
+                raise LocalError(f"invalid SIP URI part (would read back as {_text!r})")
+            scheme, params, headers = fields[0], fields[5], fields[6]
+        # With `_text` (the parser's path) the parts are already validated and match the text.
+        # One constructor with a private keyword rather than object.__new__ + an init method:
+        # mypyc-compiled classes cannot be created without their __init__.
+        self._text = _text
         self._scheme = scheme
         self._user = user
         self._password = password
@@ -456,25 +433,17 @@ class TelUri:
 
     __slots__ = ("_cmp", "_number", "_params", "_text")
 
-    def __init__(self, number: str, params: Params = ()) -> None:
-        params = tuple(params)
-        text = f"tel:{number}{format_params(params)}"
-        try:
-            parsed = _parse_tel(text, text[4:])
-        except ParseError as exc:
-            raise LocalError(f"invalid tel URI part: {exc.reason}") from exc
-        if (parsed.number, parsed.params) != (number, params):
-            raise LocalError(f"invalid tel URI part (would read back as {text!r})")
-        self._init(text, number, params)
-
-    @classmethod
-    def _new(cls, text: str, number: str, params: Params) -> TelUri:
-        self = object.__new__(cls)
-        self._init(text, number, params)
-        return self
-
-    def _init(self, text: str, number: str, params: Params) -> None:
-        self._text = text
+    def __init__(self, number: str, params: Params = (), *, _text: str | None = None) -> None:
+        if _text is None:  # from parts (see SipUri.__init__)
+            params = tuple(params)
+            _text = f"tel:{number}{format_params(params)}"
+            try:
+                parsed = _parse_tel(_text, _text[4:])
+            except ParseError as exc:
+                raise LocalError(f"invalid tel URI part: {exc.reason}") from exc
+            if (parsed.number, parsed.params) != (number, params):
+                raise LocalError(f"invalid tel URI part (would read back as {_text!r})")
+        self._text = _text
         self._number = number
         self._params = params
         self._cmp: tuple[object, ...] | None = None
@@ -560,25 +529,17 @@ class AbsoluteUri:
 
     __slots__ = ("_opaque", "_scheme", "_text")
 
-    def __init__(self, scheme: str, opaque: str) -> None:
-        text = f"{scheme}:{opaque}"
-        try:
-            parsed = parse_uri(text)
-        except ParseError as exc:
-            raise LocalError(f"invalid URI: {exc.reason}") from exc
-        if not isinstance(parsed, AbsoluteUri) or parsed.opaque != opaque:
-            raise LocalError(f"not an opaque URI: {text!r}")
-        self._init(text, scheme.lower(), opaque)
-
-    @classmethod
-    def _new(cls, text: str, scheme: str, opaque: str) -> AbsoluteUri:
-        self = object.__new__(cls)
-        self._init(text, scheme, opaque)
-        return self
-
-    def _init(self, text: str, scheme: str, opaque: str) -> None:
-        self._text = text
-        self._scheme = scheme
+    def __init__(self, scheme: str, opaque: str, *, _text: str | None = None) -> None:
+        if _text is None:  # from parts (see SipUri.__init__)
+            _text = f"{scheme}:{opaque}"
+            try:
+                parsed = parse_uri(_text)
+            except ParseError as exc:
+                raise LocalError(f"invalid URI: {exc.reason}") from exc
+            if not isinstance(parsed, AbsoluteUri) or parsed.opaque != opaque:
+                raise LocalError(f"not an opaque URI: {_text!r}")
+        self._text = _text
+        self._scheme = scheme.lower()
         self._opaque = opaque
 
     @property
@@ -631,7 +592,7 @@ def parse_uri(text: str) -> Uri:
         return _parse_tel(text, rest)
     if _OPAQUE_RE.fullmatch(rest) is None:
         raise ParseError("empty or malformed URI after the scheme")
-    return AbsoluteUri._new(text, lower, rest)
+    return AbsoluteUri(lower, rest, _text=text)
 
 
 def parse_sip_uri(text: str) -> SipUri:
@@ -651,7 +612,7 @@ def _from_fast_match(text: str, match: re.Match[str]) -> SipUri:
         if port > 65535:
             raise ParseError("port out of range")
     params = _split_plain_params(param_text[1:]) if param_text else ()
-    return SipUri._new(text, scheme, user, None, host, port, params, ())
+    return SipUri(scheme=scheme, user=user, host=host, port=port, params=params, _text=text)
 
 
 def _split_plain_params(text: str) -> Params:
@@ -680,7 +641,16 @@ def _parse_sip(text: str, scheme: str, rest: str) -> SipUri:
     hostport, semi, param_text = rest.partition(";")
     params = _parse_uri_params(param_text) if semi else ()
     host, port = _parse_hostport(hostport)
-    return SipUri._new(text, scheme, user, password, host, port, params, headers)
+    return SipUri(
+        scheme=scheme,
+        user=user,
+        password=password,
+        host=host,
+        port=port,
+        params=params,
+        headers=headers,
+        _text=text,
+    )
 
 
 def _parse_userinfo(text: str) -> tuple[str, str | None]:
@@ -791,7 +761,7 @@ def _parse_tel(text: str, rest: str) -> TelUri:
         raise ParseError("repeated parameter in tel URI")  # RFC 3966 §3: at most once each
     if not is_global and "phone-context" not in names:
         raise ParseError("local number without phone-context in tel URI")  # RFC 3966 §5.1.5
-    return TelUri._new(text, number, params)
+    return TelUri(number, params, _text=text)
 
 
 def _parse_tel_param(raw: str) -> tuple[str, str | None]:
