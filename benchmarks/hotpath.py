@@ -277,7 +277,8 @@ async def run(scenario: str, count: int, profile: str | None, warmup: int, round
         print(f"{scenario}: {best:.1f} us CPU per received msg")
         server.stop()
         await server.transports.close()
-        server.database.close()
+        await server.storage.close()
+        await server.state.close()
 
 
 def main() -> None:

@@ -7,12 +7,18 @@ import sys
 from collections.abc import Sequence
 
 from sipwarden import __version__, cli_admin, cli_bans, cli_cdr, cli_routing, cli_users
+from sipwarden.build import build_info
 from sipwarden.server import command as run_command
+
+
+def _version() -> str:
+    """ "sipwarden 0.1.0 (compiled)": the release and which build runs (sipwarden.build)."""
+    return f"sipwarden {__version__} ({build_info()})"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sipwarden", description="sipwarden SIP proxy server")
-    parser.add_argument("--version", action="version", version=f"sipwarden {__version__}")
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_command.add_parser(commands)
     commands.add_parser("version", help="print the version")
@@ -39,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return run_command.run(args)
     if args.command in ("version", None):
-        print(f"sipwarden {__version__}")
+        print(_version())
         return 0
     return 2
 

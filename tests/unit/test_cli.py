@@ -16,7 +16,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_version() -> None:
     result = run("--version")
-    assert result.returncode == 0 and result.stdout.strip() == f"sipwarden {__version__}"
+    assert result.returncode == 0 and result.stdout.strip() in {
+        f"sipwarden {__version__} (pure)",
+        f"sipwarden {__version__} (compiled)",
+    }
 
 
 def test_unknown_command_is_an_error() -> None:

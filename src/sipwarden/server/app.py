@@ -25,6 +25,7 @@ from sipwarden import __version__
 from sipwarden.admin.runner import AdminServer, auth_policy, start_admin, stop_admin
 from sipwarden.auth.config import AuthConfig
 from sipwarden.auth.digest_auth import DigestAuth
+from sipwarden.build import build_info
 from sipwarden.config import ConfigError
 from sipwarden.config.dns_checks import split_nameserver
 from sipwarden.config.model import Config
@@ -392,8 +393,9 @@ def _log_ready(server: Server) -> None:
         server.relay.ready(listeners)
         return
     log.info(
-        "sipwarden %s ready: listening on %s; domains: %s; data: %s",
+        "sipwarden %s (%s) ready: listening on %s; domains: %s; data: %s",
         __version__,
+        build_info(),
         " ".join(str(address) for address in bound_addresses(server.transports)),
         ", ".join(server.config.server.domains) or "(own addresses only)",
         server.config.server.data_dir,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sipwarden import __version__
+from sipwarden.build import build_info
 from sipwarden.server.workers import LOOPBACK, format_ports
 
 log = logging.getLogger("sipwarden.supervisor")
@@ -114,8 +115,9 @@ class Supervisor:
         if not await self._started(self.workers[1:]):
             return await self._wind_down(tasks, 0 if self.signalled else 1)
         READY_LOG.info(
-            "sipwarden %s ready: listening on %s; domains: %s; data: %s; workers: %d",
+            "sipwarden %s (%s) ready: listening on %s; domains: %s; data: %s; workers: %d",
             __version__,
+            build_info(),
             " ".join(first.listeners),
             ", ".join(self.plan.domains) or "(own addresses only)",
             self.plan.data_dir,
