@@ -7,8 +7,9 @@ URI (RFC 3261 §25.1 `user`): unreserved and user-unreserved characters or %HH e
 
 from __future__ import annotations
 
-import ipaddress
 import re
+
+from sipwarden.sip.hosts import canonical_ip
 
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _DIGITS_DOTS_RE = re.compile(r"[0-9.]+")
@@ -18,12 +19,14 @@ MAX_USER_LENGTH = 128
 
 
 def check_domain(text: str) -> str:
-    """The domain in canonical form; ValueError with a one-line reason when it is not one."""
+    """The domain in canonical form; ValueError with a one-line reason when it is not one.
+
+    Runs on the call path (forwarding lookups, users/forwarding.py): `canonical_ip`
+    (sip/hosts.py) is `str(ipaddress.ip_address(...))` without parsing IPv4 octets in Python."""
     inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
-    try:
-        return str(ipaddress.ip_address(inner))
-    except ValueError:
-        pass
+    canonical = canonical_ip(inner)
+    if canonical is not None:
+        return canonical
     host = text.lower()
     if _is_hostname(host):
         return host

@@ -19,11 +19,11 @@ randomness here: expiry times arrive on the records, the random draw is a parame
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sipwarden.sip import SipUri
+from sipwarden.sip.hosts import canonical_ip
 from sipwarden.sip.uri import Uri
 from sipwarden.transport.address import Address
 from sipwarden.transport.routing import default_port
@@ -130,11 +130,11 @@ def target(uri: SipUri) -> str:
 
 
 def literal_ip(uri: SipUri) -> str | None:
-    """The TARGET as a normalized IP address, or None when it is a name."""
-    try:
-        return str(ipaddress.ip_address(target(uri)))
-    except ValueError:
-        return None
+    """The TARGET as a normalized IP address, or None when it is a name.
+
+    Asked for each forwarded request: `canonical_ip` (sip/hosts.py) is
+    `str(ipaddress.ip_address(...))` without parsing IPv4 octets in Python."""
+    return canonical_ip(target(uri))
 
 
 def explicit_transport(uri: SipUri) -> str | None:

@@ -55,7 +55,14 @@ class Blocklist(Generic[R]):
         return self._heap[0][0] if self._heap else None
 
     def expired(self, now: float) -> list[R]:
-        """Remove and return the records whose `until` is at or before `now`, earliest first."""
+        """Remove and return the records whose `until` is at or before `now`, earliest first.
+
+        The shield asks this twice for every request, and almost always nothing is due: when
+        the heap is empty or its earliest `until`, stale or not, is after `now`, no live record
+        can be due, so that answer skips the stale-entry walk (`next_deadline` still does it)."""
+        heap = self._heap
+        if not heap or heap[0][0] > now:
+            return []
         out: list[R] = []
         while (deadline := self.next_deadline()) is not None and deadline <= now:
             _, key = heapq.heappop(self._heap)

@@ -35,6 +35,7 @@ from sipwarden.security.events import (
 from sipwarden.security.fraud import FraudGuard
 from sipwarden.security.sources import Source, method_class
 from sipwarden.security.windows import Lru, SlidingLog
+from sipwarden.sip import hosts
 
 MAX_DETAIL = 200  # characters of a peer-supplied value (User-Agent) kept in an event
 
@@ -44,11 +45,12 @@ class ShieldError(LocalError):
 
 
 def canonical_ip(ip: str) -> str:
-    """The canonical text of an IP address (a non-address is kept as given)."""
-    try:
-        return str(ipaddress.ip_address(ip.strip("[]")))
-    except ValueError:
-        return ip
+    """The canonical text of an IP address (a non-address is kept as given).
+
+    Called for every request: `hosts.canonical_ip` gives `str(ipaddress.ip_address(...))`
+    without parsing IPv4 octets in Python (sip/hosts.py says why that is the same answer)."""
+    canonical = hosts.canonical_ip(ip.strip("[]"))
+    return ip if canonical is None else canonical
 
 
 class Shield:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +18,8 @@ from sipwarden.observe.cdr_writer import (
     SqliteCdrStore,
     csv_row,
     csv_text,
+    db_row,
+    iso,
 )
 from sipwarden.storage.sqlite import connect, database_path
 
@@ -119,3 +124,98 @@ def test_close_twice_is_harmless(tmp_path: Path) -> None:
     writer = CdrWriter(tmp_path)
     writer.close()
     writer.close()
+
+
+def reference_csv_row(record: Cdr) -> list[str]:
+    """csv_row as it was written with `dataclasses.asdict`, before the hot-path rewrite."""
+    values = dataclasses.asdict(record)
+    for name in ("start", "answer", "end"):
+        values[name] = iso(values[name])
+    values["duration"] = f"{record.duration:.3f}"
+    return [str(values[name]) for name in FIELDS]
+
+
+def reference_file(records: list[Cdr]) -> bytes:
+    """The bytes one CSV file held when each record was appended by opening the file anew."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    writer.writerows(reference_csv_row(record) for record in records)
+    return out.getvalue().encode("utf-8")
+
+
+SAMPLES = [
+    cdr("c1", DAY1 + 0.25, answered=False),
+    cdr("c2", DAY1 + 1234.5678),
+    dataclasses.replace(cdr('c,3 "quoted"', DAY1), reason="Düsseldorf\r\nBusy", ended_by=""),
+]
+
+
+@pytest.mark.parametrize("record", SAMPLES, ids=["unanswered", "answered", "quoting"])
+def test_rows_are_what_asdict_and_astuple_gave(record: Cdr) -> None:
+    assert csv_row(record) == reference_csv_row(record)
+    assert db_row(record) == dataclasses.astuple(record)
+
+
+def test_the_file_holds_the_same_bytes_and_each_row_is_on_disk_at_once(tmp_path: Path) -> None:
+    writer = CdrWriter(tmp_path, use_database=False)
+    path = tmp_path / "cdr" / "cdr-2025-11-21.csv"
+    try:
+        for number, record in enumerate(SAMPLES, 1):
+            writer.write(record)
+            assert path.read_bytes() == reference_file(SAMPLES[:number])  # flushed, not held
+    finally:
+        writer.close()
+    assert path.read_bytes() == reference_file(SAMPLES)
+
+
+def test_a_deleted_or_moved_file_of_the_day_is_started_again(tmp_path: Path) -> None:
+    writer = CdrWriter(tmp_path, use_database=False)
+    path = tmp_path / "cdr" / "cdr-2025-11-21.csv"
+    moved = tmp_path / "moved.csv"
+    try:
+        writer.write(cdr("c1", DAY1))
+        path.rename(moved)
+        writer.write(cdr("c2", DAY1 + 1))
+        path.unlink()
+        writer.write(cdr("c3", DAY1 + 2))
+    finally:
+        writer.close()
+    assert [r["call_id"] for r in read_csv(moved)] == ["c1"]  # never written again
+    assert path.read_bytes() == reference_file([cdr("c3", DAY1 + 2)])
+    assert writer.errors == 0
+
+
+def test_a_removed_directory_is_an_error_then_recreated(tmp_path: Path) -> None:
+    writer = CdrWriter(tmp_path, use_database=False)
+    directory = tmp_path / "cdr"
+    try:
+        writer.write(cdr("c1", DAY1))
+        shutil.rmtree(directory)
+        directory.write_text("not a directory", encoding="utf-8")
+        writer.write(cdr("c2", DAY1 + 1))
+        assert (writer.errors, writer.written) == (1, 2)
+        directory.unlink()
+        writer.write(cdr("c3", DAY1 + 2))
+    finally:
+        writer.close()
+    assert [r["call_id"] for r in read_csv(directory / "cdr-2025-11-21.csv")] == ["c3"]
+    assert writer.errors == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+def test_a_row_that_cannot_be_flushed_does_not_block_the_next_file(tmp_path: Path) -> None:
+    writer = CdrWriter(tmp_path, use_database=False)
+    path = tmp_path / "cdr" / "cdr-2025-11-21.csv"
+    path.parent.mkdir()
+    path.symlink_to("/dev/full")  # every flush fails with ENOSPC
+    try:
+        writer.write(cdr("c1", DAY1))
+        writer.write(cdr("c2", DAY1 + 1))
+        assert (writer.errors, writer.written) == (2, 2)
+        path.unlink()  # room again: the failed rows are not retried, the next one is written
+        writer.write(cdr("c3", DAY1 + 2))
+    finally:
+        writer.close()
+    assert path.read_bytes() == reference_file([cdr("c3", DAY1 + 2)])
+    assert writer.errors == 2
