@@ -9,7 +9,6 @@ The URI itself is parsed lazily (`.uri`) so relaying a message costs no URI pars
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from sipwarden.errors import ParseError
 from sipwarden.sip.scan import (
@@ -135,15 +134,15 @@ def parse_name_addr(value: str, *, what: str = "address") -> NameAddr:
     """Parse one name-addr or addr-spec with its parameters (one element of a list)."""
     match = _FASTEST_RE.fullmatch(value)
     if match is not None:
-        return _from_match(match, value, what, split_plain_params)
+        return _from_match(match, value, what, True)
     return _parse_name_addr_checked(value, what)
 
 
-def _from_match(
-    match: re.Match[str], value: str, what: str, parse_rest: Callable[[str], Params]
-) -> NameAddr:
+def _from_match(match: re.Match[str], value: str, what: str, plain: bool) -> NameAddr:
     """The NameAddr a fast-regex match describes; odd spacing in a token display name is left
-    to the exact path, which keeps it as written."""
+    to the exact path, which keeps it as written. `plain`: the parameters matched PLAIN_PARAMS
+    (split them without checking again). A flag rather than a parser function passed in, so
+    the compiled build calls either parser directly."""
     quoted, tokens, uri_text, rest = match.groups()
     if tokens and (tokens[0] == " " or tokens[-1] == " " or "  " in tokens):
         return _parse_slow(value, what)
@@ -151,14 +150,17 @@ def _from_match(
         display: str | None = unquote(f'"{quoted}"') if "\\" in quoted else quoted
     else:
         display = tokens or None
-    return NameAddr(uri_text, display, parse_rest(rest) if rest else ())
+    if not rest:
+        return NameAddr(uri_text, display, ())
+    params = split_plain_params(rest) if plain else parse_param_text(rest, what=what)
+    return NameAddr(uri_text, display, params)
 
 
 def _parse_name_addr_checked(value: str, what: str) -> NameAddr:
     """parse_name_addr() without the one-match fast path (the reference it must agree with)."""
     match = _FAST_RE.fullmatch(value)
     if match is not None:
-        return _from_match(match, value, what, lambda rest: parse_param_text(rest, what=what))
+        return _from_match(match, value, what, False)
     match = _FAST_SPEC_RE.fullmatch(value)
     if match is not None and match[1] != "*":
         rest = match[2]

@@ -82,32 +82,30 @@ def _parse_bare_lf(data: bytes, max_headers: int) -> Request | Response:
     return _build(head, body, None)
 
 
-# One match per LF: the text after it up to and including the first colon (the whole line when
-# it has none). Mapping these through LINE_KEYS names every header without a Python-level loop.
-# The pattern starts at a bare LF rather than CRLF because the regex engine finds a single
-# character much faster; a bare LF inside a line adds a match, so the count no longer equals the
-# number of CRLF-separated lines and the careful path runs.
-_LINE_NAMES_RE = re.compile(rb"\n([^:\r\n]*:?)")
-_LINE_KEY_STRICT = LINE_KEYS.__getitem__
-
-
 def parse_head(head: bytes, max_headers: int = MAX_HEADERS) -> Head:
-    """Split a header section (without its final empty line) into start line and header lines."""
+    """Split a header section (without its final empty line) into start line and header lines.
+
+    Each line's key is the dict lookup of its bytes up to and including the first colon: the
+    common spellings of every known header (names.LINE_KEYS). Anything else (an unusual
+    spelling, whitespace before the colon, a line without a colon, a continuation line, which
+    starts with whitespace) misses and takes the careful path. A plain loop: compiled by mypyc
+    it is ~25% faster than a regex findall over the head plus a map (the pure build pays ~0.5 us
+    more per message, docs/performance.md)."""
     lines = head.split(b"\r\n")
-    if len(lines) > max_headers + 1:
+    count = len(lines)
+    if count > max_headers + 1:
         raise ParseError("too many header lines")
-    names = _LINE_NAMES_RE.findall(head)
-    if len(names) != len(lines) - 1:
-        return _parse_careful_head(lines)  # a bare LF inside a line
-    try:
-        found = list(map(_LINE_KEY_STRICT, names))
-    except KeyError:
-        # An unusual name, a line without a colon, or a continuation line (which starts with
-        # whitespace, so it is never a known spelling): take the careful path.
-        return _parse_careful_head(lines)
+    keys: list[str] = []
+    table = LINE_KEYS
+    for i in range(1, count):
+        line = lines[i]
+        key = table.get(line[: line.find(b":") + 1])
+        if key is None:
+            return _parse_careful_head(lines)
+        keys.append(key)
     start = lines[0]
     del lines[0]
-    return _head(start, found, lines)
+    return _head(start, keys, lines)
 
 
 def _parse_careful_head(lines: list[bytes]) -> Head:

@@ -207,7 +207,7 @@ def param_value(params: Params, name: str) -> str | None:
     """The value of the first parameter called `name` (case-insensitive); None if valueless."""
     lname = name.lower()
     for key, value in params:
-        if key.lower() == lname:
+        if key == lname or key.lower() == lname:  # the usual spelling first: no lower()
             return value
     return None
 
