@@ -21,7 +21,7 @@ from sipwarden.transaction.fsm import Input as I
 from sipwarden.transaction.fsm import State as S
 from sipwarden.transaction.fsm import Transition as T
 from sipwarden.transaction.fsm import TransitionTable
-from sipwarden.transaction.matching import ClientKey, client_key
+from sipwarden.transaction.matching import client_key
 from sipwarden.transaction.timers import DEFAULT_TIMERS, Timer, TimerConfig
 
 INVITE_CLIENT_TRANSITIONS: TransitionTable = {
@@ -101,7 +101,6 @@ class ClientTransaction(Transaction):
     """Sends the request at once and retransmits it; `receive` takes its responses."""
 
     FOR_INVITE: ClassVar[bool]
-    key: ClientKey
 
     def __init__(
         self,
@@ -117,8 +116,12 @@ class ClientTransaction(Transaction):
         super().__init__(request, reliable=reliable, now=now, config=config)
         self._send(request.serialize())
 
-    def receive(self, response: Response, now: float) -> None:
-        """A response matched to this transaction (§17.1.3) arrived at `now`."""
+    def receive(self, response: Request | Response, now: float) -> None:
+        """A response matched to this transaction (§17.1.3) arrived at `now`.
+
+        Typed for any message so a request is refused with LocalError in the compiled build
+        too (mypyc would raise TypeError at the call for a narrower parameter type).
+        """
         if not isinstance(response, Response):
             raise LocalError("a client transaction receives responses")
         input_ = response_input(response)

@@ -20,7 +20,7 @@ from sipwarden.transaction.fsm import Input as I
 from sipwarden.transaction.fsm import State as S
 from sipwarden.transaction.fsm import Transition as T
 from sipwarden.transaction.fsm import TransitionTable
-from sipwarden.transaction.matching import LegacyServerKey, ServerKey, server_key
+from sipwarden.transaction.matching import server_key
 from sipwarden.transaction.timers import DEFAULT_TIMERS, Timer, TimerConfig
 
 INVITE_SERVER_TRANSITIONS: TransitionTable = {
@@ -94,7 +94,6 @@ class ServerTransaction(Transaction):
     TU's answers."""
 
     FOR_INVITE: ClassVar[bool]
-    key: ServerKey | LegacyServerKey
 
     def __init__(
         self,
@@ -111,8 +110,9 @@ class ServerTransaction(Transaction):
         self.last_response: Response | None = None
         self._pass_up(request)
 
-    def receive(self, request: Request, now: float) -> None:
-        """A request matched to this transaction (§17.2.3) arrived at `now`."""
+    def receive(self, request: Request | Response, now: float) -> None:
+        """A request matched to this transaction (§17.2.3) arrived at `now` (any message type:
+        a response is refused with LocalError in the compiled build too, see the client's)."""
         if not isinstance(request, Request):
             raise LocalError("a server transaction receives requests")
         if request.method == "ACK" and self.FOR_INVITE:

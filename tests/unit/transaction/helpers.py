@@ -133,10 +133,10 @@ def ack_for(transaction: Transaction) -> Request:
 
 def _receive(transaction: Transaction, message: Request | Response, now: float) -> None:
     if isinstance(transaction, ClientTransaction):
-        transaction.receive(message, now)  # type: ignore[arg-type]
+        transaction.receive(message, now)
     else:
         assert isinstance(transaction, ServerTransaction)
-        transaction.receive(message, now)  # type: ignore[arg-type]
+        transaction.receive(message, now)
 
 
 def _send_response(transaction: Transaction, response: Response, now: float) -> None:

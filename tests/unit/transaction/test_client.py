@@ -286,7 +286,7 @@ def test_non_invite_final_over_tcp_terminates_at_once() -> None:
 def test_unknown_status_above_699_counts_as_a_failure() -> None:
     tx = invite_tx()
     response = parse_datagram(respond(tx.request, 486).serialize().replace(b" 486 ", b" 799 "))
-    tx.receive(response, 1.0)  # type: ignore[arg-type]
+    tx.receive(response, 1.0)
     assert tx.state is State.COMPLETED
 
 
@@ -337,7 +337,7 @@ def invite_tx_with_branch(branch: str | None) -> InviteClientTransaction:
 def test_a_request_is_not_a_response() -> None:
     tx = invite_tx()
     with pytest.raises(LocalError):
-        tx.receive(make_request("INVITE"), 1.0)  # type: ignore[arg-type]
+        tx.receive(make_request("INVITE"), 1.0)
 
 
 def test_factory_picks_the_machine_by_method() -> None:

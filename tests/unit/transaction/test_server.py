@@ -260,7 +260,7 @@ def test_requests_of_another_method_do_not_belong() -> None:
     with pytest.raises(LocalError):
         tx.receive(make_request("ACK"), 0.1)
     with pytest.raises(LocalError):
-        tx.receive(answer(tx, 200), 0.1)  # type: ignore[arg-type]
+        tx.receive(answer(tx, 200), 0.1)
 
 
 def test_legacy_requests_make_transactions() -> None:
