@@ -35,8 +35,8 @@ from sipwarden.auth.hashes import hash_function
 from sipwarden.auth.nonce import Nonces
 from sipwarden.auth.outcome import Authenticated, Challenged, Failed, FailReason
 from sipwarden.auth.store import UserRecord
-from sipwarden.errors import ParseError
-from sipwarden.sip.digest import Challenge, Credentials, build_challenge
+from sipwarden.errors import LocalError, ParseError
+from sipwarden.sip.digest import Credentials, build_challenge
 from sipwarden.sip.message import Request
 from sipwarden.sip.uri import SipUri, parse_uri
 
@@ -45,6 +45,8 @@ __all__ = ["Authenticated", "Challenged", "DigestAuth", "FailReason", "Failed"]
 
 _NC_RE = re.compile(r"[0-9A-Fa-f]{8}")
 _DUMMY_LABEL = b"sipwarden digest dummy HA1\x00"
+_NONCE_MARK = "A" * 48  # nonce-shaped: stands for the nonce in a challenge template
+_MAX_TEMPLATES = 256  # realms x algorithms x stale; cleared when full (realms come from requests)
 # RFC 3261 §22.1 / §22.3: 401 carries WWW-Authenticate, 407 Proxy-Authenticate.
 _UAS = (401, "Unauthorized", "WWW-Authenticate", "Authorization")
 _PROXY = (407, "Proxy Authentication Required", "Proxy-Authenticate", "Proxy-Authorization")
@@ -58,7 +60,7 @@ class DigestAuth:
     `hashes.hash_function`; tests pass a wrapper to count the hashing work.
     """
 
-    __slots__ = ("_config", "_hasher", "_nonces", "_secret")
+    __slots__ = ("_config", "_hasher", "_nonces", "_secret", "_templates")
 
     def __init__(
         self,
@@ -72,6 +74,8 @@ class DigestAuth:
         self._secret = secret
         self._nonces = Nonces(secret, config.nonce_ttl, random_bytes)
         self._hasher = hasher
+        # (realm, algorithm, stale) -> the challenge text before and after the nonce.
+        self._templates: dict[tuple[str, str, bool], tuple[str, str]] = {}
 
     @property
     def config(self) -> AuthConfig:
@@ -86,7 +90,7 @@ class DigestAuth:
         del request
         status, reason, header, _ = _PROXY if proxy else _UAS
         headers = tuple(
-            (header, str(self._one_challenge(realm, algorithm, now, stale)))
+            (header, self._one_challenge(realm, algorithm, now, stale))
             for algorithm in self._config.algorithms
         )
         return Challenged(status, reason, headers)
@@ -157,11 +161,18 @@ class DigestAuth:
             return False
         return uri.user == auth.user and uri.host.lower() == auth.realm.lower()
 
-    def _one_challenge(self, realm: str, algorithm: str, now: float, stale: bool) -> Challenge:
+    def _one_challenge(self, realm: str, algorithm: str, now: float, stale: bool) -> str:
+        """`str(build_challenge(...))` with a fresh nonce, from a template per realm."""
         nonce = self._nonces.issue(realm, now)
-        return build_challenge(
-            realm=realm, nonce=nonce, algorithm=algorithm, qop=self._config.qop, stale=stale
-        )
+        key = (realm, algorithm, stale)
+        template = self._templates.get(key)
+        if template is None:
+            template = _challenge_template(realm, algorithm, self._config.qop, stale)
+            if len(self._templates) >= _MAX_TEMPLATES:
+                self._templates.clear()
+            self._templates[key] = template
+        before, after = template
+        return before + nonce + after
 
     def _precheck(
         self, request: Request, realm: str, creds: Credentials
@@ -233,6 +244,25 @@ class DigestAuth:
         label = "\x00".join((algorithm, username, realm.lower()))
         message = _DUMMY_LABEL + label.encode("utf-8", "surrogateescape")
         return h(hmac.digest(self._secret, message, "sha256"))  # = hmac.new(...).digest()
+
+
+def _challenge_template(
+    realm: str, algorithm: str, qop: tuple[str, ...], stale: bool
+) -> tuple[str, str]:
+    """The rendered challenge split around its nonce's value.
+
+    A nonce (base64url, nonce.py) is a token without quotes or backslashes, always written as
+    `nonce="<nonce>"` (RFC 7616 §3.3) at a place that does not depend on its value, and only
+    tokens (stale, algorithm) follow it: so `before + nonce + after` is exactly the text
+    `build_challenge` renders for that nonce. LocalError, as there, for an unrenderable realm.
+    """
+    text = str(
+        build_challenge(realm=realm, nonce=_NONCE_MARK, algorithm=algorithm, qop=qop, stale=stale)
+    )
+    before, mark, after = text.rpartition(f'nonce="{_NONCE_MARK}"')
+    if not mark:  # pragma: no cover - build_challenge always writes the nonce quoted
+        raise LocalError("challenge rendered without its nonce")
+    return f'{before}nonce="', f'"{after}'
 
 
 def _same_realm(given: str | None, realm: str) -> bool:

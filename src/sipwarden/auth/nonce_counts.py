@@ -111,7 +111,16 @@ class SqliteNonceCounts:
         self._conn = conn
         self._sweeper = _Sweeper(sweep_interval)
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
     async def advance(self, nonce: str, nc: int, expires: float, now: float) -> bool:
+        return self.advance_now(nonce, nc, expires, now)
+
+    def advance_now(self, nonce: str, nc: int, expires: float, now: float) -> bool:
+        """`advance`, synchronously: inside a transaction of the caller's it joins that
+        transaction (`SqliteLocationStore.update_after` commits it with the bindings)."""
         if self._sweeper.due(now):
             self.sweep(now)
         if expires <= now:

@@ -48,6 +48,14 @@ _COLUMNS = (
 )
 _SELECT = f"SELECT {_COLUMNS} FROM location_binding"
 _INSERT = f"INSERT INTO location_binding ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# The row of `to_row` minus its key, then the key (aor, contact): a refresh rewrites one row in
+# place instead of deleting and re-inserting it (and its two index entries).
+_UPDATE = (
+    "UPDATE location_binding SET expires_at = ?, q = ?, call_id = ?, cseq = ?, path = ?,"
+    " source = ?, instance = ?, reg_id = ?, user_agent = ?, registered_at = ?"
+    " WHERE aor = ? AND contact = ?"
+)
+_DELETE_ONE = "DELETE FROM location_binding WHERE aor = ? AND contact = ?"
 # `binding.lookup_order` in SQL (DEFAULT_Q for a missing q); BINARY collation orders UTF-8 text
 # as Python orders str.
 _LOOKUP_ORDER = f"COALESCE(q, {DEFAULT_Q}) DESC, registered_at DESC, contact"
@@ -105,13 +113,26 @@ class SqliteLocationStore:
         now: float,
     ) -> T:
         with self._transaction():
-            current = self._current(aor, now)
-            result, new = change(current)
-            check_binding_set(aor, new)
-            if new != current:
-                self._conn.execute("DELETE FROM location_binding WHERE aor = ?", (aor,))
-                self._conn.executemany(_INSERT, [to_row(b) for b in new])
-        return result
+            return self._update(aor, change, now)
+
+    def update_after(
+        self,
+        first: Callable[[], bool],
+        aor: str,
+        change: Callable[[list[Binding]], tuple[T, list[Binding]]],
+        now: float,
+    ) -> tuple[bool, T | None]:
+        """`first()` (a write on this store's connection), then `update` when it returns True,
+        in one transaction: one commit for both. (False, None) when `first` says no.
+
+        The registration path uses it for the nonce-count of the REGISTER's credentials
+        (`SqliteNonceCounts.advance_now`) and its bindings. Synchronous, so nothing else can
+        run on the connection in between; if either raises, neither is written.
+        """
+        with self._transaction():
+            if not first():
+                return False, None
+            return True, self._update(aor, change, now)
 
     async def expire(self, now: float) -> list[Binding]:
         with self._transaction():
@@ -158,6 +179,35 @@ class SqliteLocationStore:
             f"{_SELECT} WHERE aor = ? AND expires_at > ?", (aor, now)
         ).fetchall()
         return sorted_bindings(from_row(row) for row in rows)
+
+    def _update(
+        self,
+        aor: str,
+        change: Callable[[list[Binding]], tuple[T, list[Binding]]],
+        now: float,
+    ) -> T:
+        """`update`'s work, inside the caller's transaction."""
+        stored = [from_row(row) for row in self._conn.execute(f"{_SELECT} WHERE aor = ?", (aor,))]
+        current = sorted_bindings(b for b in stored if not b.expired(now))
+        result, new = change(current)
+        check_binding_set(aor, new)
+        if new != current:
+            self._replace(aor, stored, new)
+        return result
+
+    def _replace(self, aor: str, stored: list[Binding], new: list[Binding]) -> None:
+        """Make `aor`'s rows `new`: the same as deleting every stored row (expired ones too)
+        and inserting `new`, writing only the rows that differ."""
+        old = {b.contact: b for b in stored}
+        for binding in new:
+            prior = old.pop(binding.contact, None)
+            if prior is None:
+                self._conn.execute(_INSERT, to_row(binding))
+            elif prior != binding:
+                row = to_row(binding)
+                self._conn.execute(_UPDATE, row[2:] + row[:2])
+        for contact in old:
+            self._conn.execute(_DELETE_ONE, (aor, contact))
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -16,8 +16,14 @@ list of bindings." Choices, so that URIs equal under §19.1.4 give the same key:
 
 from __future__ import annotations
 
+import re
+
 from sipwarden.errors import ParseError
 from sipwarden.sip.uri import SipUri, Uri
+
+# A user part that `SipUri` writes back unescaped: alphanumerics and RFC 3261 §25.1 "mark"
+# (`quote` keeps them whatever its safe set). Nearly every AoR's user is one of these.
+_PLAIN_USER_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
 
 
 def aor_of(uri: Uri) -> str:
@@ -28,4 +34,9 @@ def aor_of(uri: Uri) -> str:
     """
     if not isinstance(uri, SipUri):
         raise ParseError("address-of-record must be a SIP or SIPS URI")
-    return str(SipUri(scheme=uri.scheme, user=uri.user, host=uri.host.lower()))
+    user, host = uri.user, uri.host.lower()
+    if user is not None and _PLAIN_USER_RE.fullmatch(user) is not None:
+        # What the SipUri below renders, without its render-and-parse-back check: the scheme
+        # and host come from a parsed URI and the user needs no escaping.
+        return f"{uri.scheme}:{user}@{host}"
+    return str(SipUri(scheme=uri.scheme, user=user, host=host))

@@ -9,7 +9,6 @@ check that can refuse the request runs here, before any binding is touched.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sipwarden.errors import ParseError
 from sipwarden.registrar.config import RegistrarConfig
@@ -20,16 +19,30 @@ from sipwarden.sip.uri import Uri
 MAX_REG_ID = 2**31 - 1  # RFC 5626 §4.2: reg-id is 1 to 2**31-1
 
 
-@dataclass(frozen=True, slots=True)
 class WantedContact:
-    """One Contact of a REGISTER; `expires` is the granted interval, 0 to remove (§10.3 step 7)."""
+    """One Contact of a REGISTER; `expires` is the granted interval, 0 to remove (§10.3 step 7).
 
-    text: str
-    uri: Uri
-    expires: int
-    q: float | None
-    instance: str | None
-    reg_id: int | None
+    A plain slotted class, read-only by convention: one is made per Contact of every REGISTER,
+    and a frozen dataclass's `__init__` costs several times as much.
+    """
+
+    __slots__ = ("expires", "instance", "q", "reg_id", "text", "uri")
+
+    def __init__(
+        self,
+        text: str,
+        uri: Uri,
+        expires: int,
+        q: float | None,
+        instance: str | None,
+        reg_id: int | None,
+    ) -> None:
+        self.text = text
+        self.uri = uri
+        self.expires = expires
+        self.q = q
+        self.instance = instance
+        self.reg_id = reg_id
 
 
 def is_star_request(contacts: list[NameAddr], expires_header: int | None) -> bool:

@@ -12,28 +12,39 @@ updates MUST be committed ... if and only if all binding updates and additions s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sipwarden.errors import LocalError, RemoteError
 from sipwarden.location.binding import Binding
 from sipwarden.registrar.config import RegistrarConfig
 from sipwarden.registrar.contacts import WantedContact, is_star_request, wanted_contacts
-from sipwarden.registrar.result import Refusal, RegisterResult, accepted, refused
+from sipwarden.registrar.result import Refusal, RegisterResult, accepted, http_date, refused
 from sipwarden.sip.message import Request
 from sipwarden.sip.uri import Uri, parse_uri
 
 
-@dataclass(frozen=True, slots=True)
 class _Origin:
-    """What every binding set by one REGISTER records about it."""
+    """What every binding set by one REGISTER records about it (one per REGISTER: a plain
+    slotted class, read-only by convention, cheaper to make than a frozen dataclass)."""
 
-    aor: str
-    call_id: str
-    cseq: int
-    path: tuple[str, ...]
-    source: str | None
-    user_agent: str | None
-    now: float
+    __slots__ = ("aor", "call_id", "cseq", "now", "path", "source", "user_agent")
+
+    def __init__(
+        self,
+        aor: str,
+        call_id: str,
+        cseq: int,
+        path: tuple[str, ...],
+        source: str | None,
+        user_agent: str | None,
+        now: float,
+    ) -> None:
+        self.aor = aor
+        self.call_id = call_id
+        self.cseq = cseq
+        self.path = path
+        self.source = source
+        self.user_agent = user_agent
+        self.now = now
 
 
 class Registrar:
@@ -46,6 +57,7 @@ class Registrar:
     def __init__(self, config: RegistrarConfig, is_self: Callable[[Uri], bool]) -> None:
         self.config = config
         self.is_self = is_self
+        self._date = (-1, "")  # the last Date value: (whole second, text)
 
     def apply(
         self,
@@ -66,9 +78,16 @@ class Registrar:
         live = [b for b in current if not b.expired(now)]
         try:
             new = self._bindings_after(request, aor, live, source, now)
-            return accepted(request, new, now), new
+            return accepted(request, new, now, self._http_date(now)), new
         except RemoteError as error:
             return refused(error), live
+
+    def _http_date(self, now: float) -> str:
+        """`http_date(now)`, worked out once per second (every 200 carries one)."""
+        second = int(now)
+        if self._date[0] != second:
+            self._date = (second, http_date(now))
+        return self._date[1]
 
     def _bindings_after(
         self, request: Request, aor: str, live: list[Binding], source: str | None, now: float
@@ -118,7 +137,7 @@ def merge(live: list[Binding], wanted: list[WantedContact], origin: _Origin) -> 
     when its interval is zero, or adds a new binding."""
     new = list(live)
     for contact in wanted:
-        index = find(new, contact.uri)
+        index = find(new, contact.uri, contact.text)
         old = None if index is None else new.pop(index)
         if old is not None:
             check_order(old, origin)
@@ -127,10 +146,14 @@ def merge(live: list[Binding], wanted: list[WantedContact], origin: _Origin) -> 
     return new
 
 
-def find(bindings: list[Binding], uri: Uri) -> int | None:
-    """The index of the binding whose contact URI equals `uri` (§19.1.4), or None."""
+def find(bindings: list[Binding], uri: Uri, text: str | None = None) -> int | None:
+    """The index of the binding whose contact URI equals `uri` (§19.1.4), or None.
+
+    `text` is `uri` as written: a binding stored with that very text holds an equal URI, so a
+    refresh (the usual REGISTER) finds its binding without parsing the stored contact.
+    """
     for index, binding in enumerate(bindings):
-        if parse_uri(binding.contact) == uri:
+        if binding.contact == text or parse_uri(binding.contact) == uri:
             return index
     return None
 

@@ -45,16 +45,19 @@ def refused(error: RemoteError) -> RegisterResult:
     return RegisterResult(error.status, error.reason, (), "malformed")
 
 
-def accepted(request: Request, bindings: list[Binding], now: float) -> RegisterResult:
+def accepted(
+    request: Request, bindings: list[Binding], now: float, date: str | None = None
+) -> RegisterResult:
     """The 200 of §10.3 step 8: "Contact header field values enumerating all current bindings.
     Each Contact value MUST feature an "expires" parameter indicating its expiration interval
     chosen by the registrar. The response SHOULD include a Date header field."
 
     RFC 3327 §5.3: when the UA supports path, the request's Path values are copied, in order.
+    `date` is `http_date(now)` when the caller has it already.
     """
     ordered = sorted_bindings(bindings)
     headers = [("Contact", contact_value(b, now)) for b in ordered]
-    headers.append(("Date", http_date(now)))
+    headers.append(("Date", http_date(now) if date is None else date))
     if "path" in request.supported:
         headers.extend(("Path", value) for value in request.values("path"))
         headers.append(("Supported", "path"))

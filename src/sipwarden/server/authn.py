@@ -41,9 +41,22 @@ class CredentialCheck:
         """None without credentials for `realm`; Failed when they do not hold (stale=True for
         an expired nonce or a replayed nonce-count: the client may retry at once);
         Authenticated otherwise. ParseError for a malformed header (the caller answers 400)."""
+        verdict, now = await self.verdict(request, realm, proxy=proxy, source=source)
+        if not isinstance(verdict, Authenticated):
+            return verdict
+        advanced = await self.nonce_counts.advance(
+            verdict.nonce, verdict.nc, verdict.nonce_expires, now
+        )
+        return self.recorded(verdict, advanced, source)
+
+    async def verdict(
+        self, request: Request, realm: str, *, proxy: bool, source: Address
+    ) -> tuple[Authenticated | Failed | None, float]:
+        """`check` up to the nonce-count, and the time it was checked at: Authenticated still
+        needs `nonce_counts.advance(..., now)` and `recorded`."""
         credentials = self.auth.credentials(request, realm, proxy=proxy)
         if credentials is None:
-            return None
+            return None, 0.0
         now = self.wallclock()
         user = credentials.username or ""
         account = f"{user}@{realm}"
@@ -62,16 +75,23 @@ class CredentialCheck:
             )
             if self.guard is not None and not verdict.stale:
                 self.guard.auth_failed(source.host, account, verdict.reason)
-            return verdict
-        if not await self.nonce_counts.advance(
-            verdict.nonce, verdict.nc, verdict.nonce_expires, now
-        ):
+        return verdict, now
+
+    def recorded(
+        self, verdict: Authenticated, advanced: bool, source: Address
+    ) -> Authenticated | Failed:
+        """The outcome once the nonce-count was recorded (`advanced`: it was new)."""
+        if not advanced:
             log.info(
-                "auth replay user=%r realm=%s source=%s nc=%d", user, realm, source, verdict.nc
+                "auth replay user=%r realm=%s source=%s nc=%d",
+                verdict.user,
+                verdict.realm,
+                source,
+                verdict.nc,
             )
             return Failed(True, "nonce_replay")
         if self.guard is not None:
-            self.guard.auth_succeeded(source.host, account)
+            self.guard.auth_succeeded(source.host, f"{verdict.user}@{verdict.realm}")
         return verdict
 
     def challenge(self, request: Request, realm: str, *, proxy: bool, stale: bool) -> Response:

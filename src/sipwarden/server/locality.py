@@ -10,7 +10,7 @@ that would route calls back into the proxy forever (§10.3's loop concern, RFC 3
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sipwarden.sip import SipUri
 from sipwarden.sip.hosts import normalize_host
@@ -25,6 +25,20 @@ class Locality:
     domains: frozenset[str]
     addresses: frozenset[str]
     sockets: frozenset[tuple[str, int]]
+    # Derived once (every REGISTER asks): the members `normalize_host` leaves as they are, so
+    # a host equal to one of them is ours without normalizing it; the listening ports; those
+    # of wildcard listeners.
+    _plain: frozenset[str] = field(init=False, repr=False, compare=False)
+    _ports: frozenset[int] = field(init=False, repr=False, compare=False)
+    _wildcard_ports: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ours = self.domains | self.addresses
+        plain = frozenset(name for name in ours if normalize_host(name) == name)
+        wildcard = frozenset(p for h, p in self.sockets if h in ("0.0.0.0", "::"))
+        object.__setattr__(self, "_plain", plain)
+        object.__setattr__(self, "_ports", frozenset(p for _, p in self.sockets))
+        object.__setattr__(self, "_wildcard_ports", wildcard)
 
     @classmethod
     def build(
@@ -39,6 +53,8 @@ class Locality:
 
     def is_domain(self, host: str) -> bool:
         """True when `host` is a served domain or one of our addresses."""
+        if host in self._plain:
+            return True
         name = normalize_host(host)
         return name in self.domains or name in self.addresses
 
@@ -49,13 +65,13 @@ class Locality:
     def is_self(self, uri: Uri) -> bool:
         """A SIP(S) URI that reaches one of our listeners: its host is a served domain or one of
         our addresses and its port (or the transport's default, §19.1.2) one we listen on."""
-        if not isinstance(uri, SipUri) or not self.is_domain(uri.host):
+        if not isinstance(uri, SipUri):
+            return False
+        host = normalize_host(uri.host)
+        if host not in self.domains and host not in self.addresses:
             return False
         transport = uri.transport or ("tls" if uri.secure else "udp")
         port = uri.port if uri.port is not None else default_port(transport)
-        ports = {p for _, p in self.sockets}
-        host = normalize_host(uri.host)
         if host in self.domains:
-            return port in ports
-        wildcard = {p for h, p in self.sockets if h in ("0.0.0.0", "::")}
-        return (host, port) in self.sockets or port in wildcard
+            return port in self._ports
+        return (host, port) in self.sockets or port in self._wildcard_ports

@@ -9,8 +9,8 @@ from sipwarden.auth.digest_auth import DigestAuth
 from sipwarden.auth.hashes import ha1
 from sipwarden.auth.outcome import Authenticated, Failed
 from sipwarden.auth.store import UserRecord
-from sipwarden.errors import ParseError
-from sipwarden.sip.digest import parse_challenge, parse_credentials
+from sipwarden.errors import LocalError, ParseError
+from sipwarden.sip.digest import build_challenge, parse_challenge, parse_credentials
 from sipwarden.sip.message import Request
 from sipwarden.sip.response import build_response
 
@@ -71,6 +71,33 @@ def test_proxy_challenge_is_407_with_proxy_authenticate() -> None:
 def test_stale_challenge_says_so() -> None:
     challenged = make_auth().challenge(make_request(), REALM, proxy=False, now=NOW, stale=True)
     assert all(parse_challenge(value).stale for _, value in challenged.headers)
+
+
+@pytest.mark.parametrize(
+    "realm",
+    [REALM, "Example.COM", 'odd "realm" \\ with nonce="AAAA" inside', "ünïcode.example", ""],
+)
+@pytest.mark.parametrize("stale", [False, True])
+@pytest.mark.parametrize("qop", [("auth",), ("auth", "auth-int"), ()])
+def test_challenges_are_rendered_as_build_challenge_renders_them(
+    realm: str, stale: bool, qop: tuple[str, ...]
+) -> None:
+    """The header text comes from a template per realm; it is exactly the text of the
+    Challenge that build_challenge makes for the nonce it carries, every time."""
+    auth = make_auth(AuthConfig(algorithms=ALL, qop=qop))
+    for now in (NOW, NOW + 1):
+        challenged = auth.challenge(make_request(), realm, proxy=False, now=now, stale=stale)
+        for (_, value), algorithm in zip(challenged.headers, ALL, strict=True):
+            nonce = parse_challenge(value).nonce or ""
+            built = build_challenge(
+                realm=realm, nonce=nonce, algorithm=algorithm, qop=qop, stale=stale
+            )
+            assert value == str(built)
+
+
+def test_a_realm_that_cannot_be_rendered_is_refused_as_before() -> None:
+    with pytest.raises(LocalError):
+        make_auth().challenge(make_request(), "bad\r\nrealm", proxy=False, now=NOW)
 
 
 def test_challenge_builds_into_a_response() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import pytest
 
@@ -101,6 +103,26 @@ def test_other_spellings_of_the_same_bytes_are_invalid() -> None:
         variants.append(standard)
     for variant in variants:
         assert n.check(variant, REALM, NOW).status == "invalid", variant
+
+
+def _made_by_hand(random: bytes, now: float = NOW, realm: str = REALM) -> tuple[bytes, str]:
+    """The raw bytes of a nonce as the module docstring describes them, and their base64url
+    spelling by the base64 module."""
+    stamp = int(now * 1000).to_bytes(8, "big")
+    mac = hmac.new(SECRET, stamp + random + realm.encode(), "sha256").digest()[:16]
+    raw = stamp + random + mac
+    return raw, base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_nonces_are_the_documented_bytes_in_base64url(seed: int) -> None:
+    """Issue writes, and check reads, exactly what the base64 module would (random blocks
+    chosen so that "-" and "_" turn up in the text)."""
+    random = hashlib.sha256(bytes([seed])).digest()[:12]
+    raw, text = _made_by_hand(random)
+    assert Nonces(SECRET, TTL, lambda n: random).issue(REALM, NOW) == text
+    assert nonces().check(text, REALM, NOW) == NonceCheck("ok", NOW + TTL)
+    assert base64.urlsafe_b64decode(text) == raw
 
 
 def test_randomness_comes_from_the_argument() -> None:

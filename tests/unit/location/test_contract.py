@@ -76,6 +76,40 @@ def test_update_is_read_modify_write_and_returns_the_result(store: LocationStore
     assert contacts(run(store.lookup(ALICE, NOW + 10))) == ["sip:new@h", "sip:old@h"]
 
 
+def test_update_keeps_changes_and_drops_in_one_set(store: LocationStore) -> None:
+    """Refreshed, unchanged, removed and new bindings in one update; a contact whose stored
+    binding had expired is bound again, and the AoR's other expired binding is gone."""
+    put(
+        store,
+        b(ALICE, "sip:refresh@h", NOW + 100, cseq=1),
+        b(ALICE, "sip:same@h", NOW + 100, cseq=1),
+        b(ALICE, "sip:drop@h", NOW + 100),
+        b(ALICE, "sip:again@h", NOW + 5),
+        b(ALICE, "sip:expired@h", NOW + 5),
+        b(BOB, "sip:bob@h", NOW + 5),
+    )
+
+    def change(current: list[Binding]) -> tuple[None, list[Binding]]:
+        same = next(x for x in current if x.contact == "sip:same@h")
+        return None, [
+            b(ALICE, "sip:refresh@h", NOW + 300, cseq=2, call_id="c2", registered_at=NOW),
+            same,
+            b(ALICE, "sip:again@h", NOW + 400, q=0.5),
+            b(ALICE, "sip:new@h", NOW + 500, path=("<sip:p;lr>",)),
+        ]
+
+    run(store.update(ALICE, change, NOW + 10))
+    found = sorted(run(store.lookup(ALICE, NOW + 10)), key=lambda x: x.contact)
+    assert found == [
+        b(ALICE, "sip:again@h", NOW + 400, q=0.5),
+        b(ALICE, "sip:new@h", NOW + 500, path=("<sip:p;lr>",)),
+        b(ALICE, "sip:refresh@h", NOW + 300, cseq=2, call_id="c2", registered_at=NOW),
+        b(ALICE, "sip:same@h", NOW + 100, cseq=1),
+    ]
+    # Only BOB's expired binding is left to expire: ALICE's went with her old set.
+    assert contacts(run(store.expire(NOW + 10))) == ["sip:bob@h"]
+
+
 def test_update_to_an_empty_set_removes_the_aor(store: LocationStore) -> None:
     put(store, b(ALICE, "sip:a@h", NOW + 100), b(BOB, "sip:b@h", NOW + 100))
     run(store.update(ALICE, lambda current: (len(current), []), NOW))

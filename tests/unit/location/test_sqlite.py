@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -138,3 +138,80 @@ def test_a_failed_migration_closes_the_connection(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(sqlite3.OperationalError):
         SqliteLocationStore.open(path)
+
+
+def _statements(store: SqliteLocationStore) -> list[str]:
+    """The SQL the store's connection runs from now on, first words only."""
+    seen: list[str] = []
+    store.connection.set_trace_callback(lambda sql: seen.append(" ".join(sql.split()[:2])))
+    return seen
+
+
+def test_a_refresh_rewrites_its_row_in_place(tmp_path: Path) -> None:
+    store = SqliteLocationStore.open(tmp_path / "sipwarden.db")
+    try:
+        asyncio.run(store.update(ALICE, add("sip:a@h"), NOW))
+        seen = _statements(store)
+        asyncio.run(store.update(ALICE, add("sip:a@h", NOW + 7200), NOW))
+        assert seen == ["BEGIN IMMEDIATE", "SELECT aor,", "UPDATE location_binding", "COMMIT"]
+        [found] = asyncio.run(store.lookup(ALICE, NOW))
+        assert found.expires_at == NOW + 7200
+    finally:
+        asyncio.run(store.close())
+
+
+def _mark(conn: sqlite3.Connection, answer: bool) -> Callable[[], bool]:
+    """A `first` for update_after: writes a row of its own, then answers."""
+
+    def first() -> bool:
+        conn.execute("INSERT INTO marks VALUES (1)")
+        return answer
+
+    return first
+
+
+@pytest.fixture
+def marked(tmp_path: Path) -> Iterator[SqliteLocationStore]:
+    store = SqliteLocationStore.open(tmp_path / "sipwarden.db")
+    store.connection.execute("CREATE TABLE marks (x)")
+    yield store
+    asyncio.run(store.close())
+
+
+def _marks(store: SqliteLocationStore) -> int:
+    return int(store.connection.execute("SELECT COUNT(*) FROM marks").fetchone()[0])
+
+
+def test_update_after_commits_both_writes_in_one_transaction(
+    marked: SqliteLocationStore,
+) -> None:
+    seen = _statements(marked)
+    assert marked.update_after(_mark(marked.connection, True), ALICE, add("sip:a@h"), NOW) == (
+        True,
+        None,
+    )
+    assert seen.count("BEGIN IMMEDIATE") == seen.count("COMMIT") == 1
+    assert seen.index("INSERT INTO") < seen.index("COMMIT")
+    assert _marks(marked) == 1
+    assert contacts_of(marked) == ["sip:a@h"]
+
+
+def test_update_after_a_refusal_changes_no_binding(marked: SqliteLocationStore) -> None:
+    result = marked.update_after(_mark(marked.connection, False), ALICE, add("sip:a@h"), NOW)
+    assert result == (False, None)
+    assert _marks(marked) == 1  # what `first` wrote is kept
+    assert contacts_of(marked) == []
+
+
+def test_update_after_writes_nothing_when_the_change_raises(marked: SqliteLocationStore) -> None:
+    def boom(current: list[Binding]) -> tuple[None, list[Binding]]:
+        raise RuntimeError("registrar bug")
+
+    with pytest.raises(RuntimeError):
+        marked.update_after(_mark(marked.connection, True), ALICE, boom, NOW)
+    assert _marks(marked) == 0
+    assert not marked.connection.in_transaction
+
+
+def contacts_of(store: SqliteLocationStore) -> list[str]:
+    return [b.contact for b in asyncio.run(store.lookup(ALICE, NOW))]

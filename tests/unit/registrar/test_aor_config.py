@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.registrar import RegistrarConfig, aor_of
-from sipwarden.sip import parse_uri
+from sipwarden.sip import SipUri, parse_uri
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,28 @@ def test_config_defaults() -> None:
 def test_config_is_validated(fields: dict[str, object]) -> None:
     with pytest.raises(LocalError):
         RegistrarConfig(**fields)  # type: ignore[arg-type]
+
+
+def _by_sip_uri(uri: SipUri) -> str:
+    """The AoR as built from parts by SipUri (render, parse back, compare): the general path."""
+    return str(SipUri(scheme=uri.scheme, user=uri.user, host=uri.host.lower()))
+
+
+def test_aor_is_what_sip_uri_renders_for_many_spellings() -> None:
+    """aor_of writes plain user parts itself; the text is SipUri's, escapes and all."""
+    rng = random.Random(7)
+    pieces = [*"aZ09-_.!~*'()&=+$,;?/", "%41", "%7e", "%2A", "%40", "%C3%A9"]
+    hosts = ["example.com", "EXAMPLE.Com", "127.0.0.1", "[2001:DB8::1]", "a.b.", "10.0.0.01"]
+    compared = 0
+    for _ in range(5000):
+        user = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        userinfo = f"{user}@" if user else ""
+        text = f"{rng.choice(['sip', 'sips', 'SIP'])}:{userinfo}{rng.choice(hosts)};lr"
+        try:
+            uri = parse_uri(text)
+        except ParseError:
+            continue
+        assert isinstance(uri, SipUri)
+        assert aor_of(uri) == _by_sip_uri(uri), text
+        compared += 1
+    assert compared > 2000

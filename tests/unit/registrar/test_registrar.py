@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sipwarden.errors import LocalError
-from sipwarden.sip import Request, build_response, parse_message
+from sipwarden.sip import Request, Uri, build_response, parse_message, parse_uri
 
 from .helpers import AOR, NOW, apply, binding, header, register, registrar
 
@@ -284,6 +284,39 @@ def test_non_sip_contacts_can_be_registered() -> None:
 def test_date_header_is_rfc_1123_gmt() -> None:
     result, _ = apply(register())
     assert header(result, "Date") == ["Tue, 14 Nov 2023 22:13:20 GMT"]
+
+
+def test_one_registrar_dates_each_answer_by_its_own_second() -> None:
+    reg = registrar()
+    dates = [
+        header(apply(register(), now=now, reg=reg)[0], "Date")
+        for now in (NOW, NOW + 0.9, NOW + 1, NOW + 86400, NOW + 0.5)
+    ]
+    assert dates == [
+        ["Tue, 14 Nov 2023 22:13:20 GMT"],
+        ["Tue, 14 Nov 2023 22:13:20 GMT"],
+        ["Tue, 14 Nov 2023 22:13:21 GMT"],
+        ["Wed, 15 Nov 2023 22:13:20 GMT"],
+        ["Tue, 14 Nov 2023 22:13:20 GMT"],
+    ]
+
+
+def test_a_refresh_finds_its_binding_by_text_without_parsing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stored contact is parsed only when its text differs from the Contact's (a URI equal
+    under §19.1.4 but written otherwise, see test_contact_uri_matching_follows_19_1_4)."""
+    parsed: list[str] = []
+
+    def counting(text: str) -> Uri:
+        parsed.append(text)
+        return parse_uri(text)
+
+    monkeypatch.setattr("sipwarden.registrar.registrar.parse_uri", counting)
+    current = [binding(DESK, NOW + 100), binding(PHONE, NOW + 100)]
+    _, new = apply(register(f"<{PHONE}>", cseq=2), current)
+    assert sorted(b.contact for b in new) == [PHONE, DESK]
+    assert parsed == [DESK]
 
 
 def test_result_builds_a_parsable_response() -> None:

@@ -53,3 +53,25 @@ def test_is_local(uri: str, local: bool) -> None:
 )
 def test_is_self(uri: str, is_self: bool) -> None:
     assert LOCALITY.is_self(parse_uri(uri)) is is_self
+
+
+def test_a_member_that_normalizes_to_something_else_is_not_matched_as_written() -> None:
+    """Members are compared after normalizing the host; the shortcut for hosts written exactly
+    as a member holds only for members that normalizing leaves alone."""
+    odd = Locality(frozenset({"[a.example]"}), frozenset(), frozenset())
+    assert odd.is_domain("[a.example]") is False  # normalizes to "a.example", not a member
+    assert odd.is_domain("[[a.example]]") is True
+    plain = Locality(frozenset({"a.example"}), frozenset({"::1"}), frozenset())
+    assert plain.is_domain("a.example") and plain.is_domain("A.Example.")
+    assert plain.is_domain("::1") and plain.is_domain("[0:0::1]")
+
+
+def test_derived_sets_do_not_change_equality_or_repr() -> None:
+    again = Locality.build(
+        ["example.com"], [("192.0.2.10", 5060), ("0.0.0.0", 5080), ("::", 5061)], ["198.51.100.7"]
+    )
+    assert again == LOCALITY and hash(again) == hash(LOCALITY)
+    assert repr(again) == (
+        f"Locality(domains={again.domains!r}, addresses={again.addresses!r},"
+        f" sockets={again.sockets!r})"
+    )
