@@ -41,7 +41,7 @@ _SLOW_RE = re.compile(
 class Via:
     """One via-parm. `transport` is upper-cased; `host` keeps IPv6 brackets."""
 
-    __slots__ = ("_branch", "host", "params", "port", "protocol", "transport")
+    __slots__ = ("_branch", "_text", "host", "params", "port", "protocol", "transport")
 
     def __init__(
         self, transport: str, host: str, port: int | None, params: Params, protocol: str = "SIP/2.0"
@@ -52,6 +52,7 @@ class Via:
         self.port = port
         self.params = params
         self._branch: str | object | None = _UNSET
+        self._text: str | None = None
 
     @property
     def branch(self) -> str | None:
@@ -100,7 +101,15 @@ class Via:
         return self.host if self.port is None else f"{self.host}:{self.port}"
 
     def __str__(self) -> str:
-        return f"{self.protocol}/{self.transport} {self.sent_by}{format_params(self.params)}"
+        """The canonical text (transport upper-cased, single space), rendered once: a Via is
+        never edited in place, and equality, hashing and the proxy's loop hash (§16.6 step 8)
+        all ask for it."""
+        text = self._text
+        if text is None:
+            text = self._text = (
+                f"{self.protocol}/{self.transport} {self.sent_by}{format_params(self.params)}"
+            )
+        return text
 
     def __repr__(self) -> str:
         return f"Via({str(self)!r})"
