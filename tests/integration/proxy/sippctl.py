@@ -11,6 +11,7 @@ Every run writes its errors and a message trace under `workdir`, named after the
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -79,12 +80,23 @@ def credentials(workdir: Path, account: Account, expires: int = 3600) -> Path:
     return path
 
 
+# SIPp's media ports come from below the kernel's ephemeral range (32768-60999 on Linux), where
+# no other process is handed a port by bind(0) between our probe and SIPp's bind, and every block
+# is handed out once per test session, so two SIPp runs started side by side never share one.
+_MEDIA_BASES = range(20000, 32764, 4)
+_media_taken: set[int] = set()
+
+
 def free_media_port() -> int:
     """A -mp port whose block of four is free: SIPp binds audio RTP at it and video RTP at it
     + 2 (and RTCP next to each), so a free base port alone can still collide."""
-    for _ in range(100):
-        base = free_port() + 1  # Linux hands out odd ports for bind(0): the next one is even
+    start = random.randrange(len(_MEDIA_BASES))
+    for offset in range(len(_MEDIA_BASES)):
+        base = _MEDIA_BASES[(start + offset) % len(_MEDIA_BASES)]
+        if base in _media_taken:
+            continue
         if all(_udp_free(base + n) for n in range(4)):
+            _media_taken.add(base)
             return base
     raise RuntimeError("no free block of four UDP ports for SIPp's media")
 
