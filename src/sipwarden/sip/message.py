@@ -446,6 +446,12 @@ class Message:
     def allow(self) -> list[str]:
         return self.tokens("allow")
 
+    def forget_views(self) -> None:
+        """Drop every parsed view; each is parsed again if asked for. For a message kept only
+        to match retransmissions (a completed transaction holds its request and last response
+        for up to 32 s, RFC 3261 §17): the views are two thirds of its memory."""
+        self._cache.clear()
+
     # ----- validation --------------------------------------------------------------------
     def validate(self) -> None:
         """Check the headers every element relies on (§8.1.1, §8.2, §16.3 step 1).

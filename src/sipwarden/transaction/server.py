@@ -137,6 +137,13 @@ class ServerTransaction(Transaction):
         else:
             super()._perform_own(action, now, message)
 
+    def _linger(self) -> None:
+        """The request and the final response sent (kept for retransmissions) drop their
+        parsed views (see Transaction._linger)."""
+        super()._linger()
+        if self.last_response is not None:
+            self.last_response.forget_views()
+
     def _respond(self, response: Response) -> None:
         self.last_response = response
         self._deadlines.pop(Timer.TIMER_TRYING, None)  # the TU answered: no 100 needed
