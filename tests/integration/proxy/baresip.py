@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import shutil
 import signal
 import socket
@@ -139,6 +140,36 @@ class Softphone:
             if not chunk:
                 raise AssertionError(f"baresip closed its control socket; events: {self.events}")
             self._buffer += chunk
+
+
+# baresip listens for SIP on UDP and TCP at its port and for SIP/TLS at the next one, and for
+# ctrl_tcp where told: blocks of four ports from below the kernel's ephemeral range (no other
+# process gets them from bind(0)) and above SIPp's media blocks (sippctl) and baresip's own RTP
+# range (10000-20000), each handed out once per test session.
+_PHONE_BASES = range(30000, 32764, 4)
+_phones_taken: set[int] = set()
+
+
+def phone_ports() -> tuple[int, int]:
+    """(sip_port, ctrl_port) for one softphone: sip_port and sip_port + 1 (TLS) free for TCP
+    and UDP, ctrl_port = sip_port + 2."""
+    start = random.randrange(len(_PHONE_BASES))
+    for offset in range(len(_PHONE_BASES)):
+        base = _PHONE_BASES[(start + offset) % len(_PHONE_BASES)]
+        if base not in _phones_taken and all(_free(base + n) for n in range(3)):
+            _phones_taken.add(base)
+            return base, base + 2
+    raise RuntimeError("no free block of ports for a softphone")
+
+
+def _free(port: int) -> bool:
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
 
 
 @contextmanager

@@ -83,7 +83,7 @@ def credentials(workdir: Path, account: Account, expires: int = 3600) -> Path:
 # SIPp's media ports come from below the kernel's ephemeral range (32768-60999 on Linux), where
 # no other process is handed a port by bind(0) between our probe and SIPp's bind, and every block
 # is handed out once per test session, so two SIPp runs started side by side never share one.
-_MEDIA_BASES = range(20000, 32764, 4)
+_MEDIA_BASES = range(20000, 30000, 4)  # 30000-32767: baresip.phone_ports
 _media_taken: set[int] = set()
 
 

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.proxy.baresip import BARESIP, output, softphone
+from tests.integration.proxy.baresip import BARESIP, output, phone_ports, softphone
 from tests.integration.proxy.calls import ALICE, BOB, CAROL, passed, registered_phone, serve
 from tests.integration.proxy.sippctl import SIPP, Proxy, call
-from tests.integration.server.process import free_port
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -34,7 +33,7 @@ def baresip_calls_sipp(workdir: Path, proxy: Proxy) -> None:
     """alice on baresip calls bob's SIPp phone, talks half a second, hangs up."""
     phone_dir = workdir / "baresip-alice"
     with registered_phone(workdir, proxy, BOB, "call_uas.xml", "bob") as bob:
-        with softphone(phone_dir, ALICE, proxy, free_port(), free_port()) as alice:
+        with softphone(phone_dir, ALICE, proxy, *phone_ports()) as alice:
             try:
                 alice.wait_registered()
                 alice.command("dial", f"sip:{BOB.user}@{BOB.domain}")
@@ -50,7 +49,7 @@ def baresip_calls_sipp(workdir: Path, proxy: Proxy) -> None:
 def sipp_calls_baresip(workdir: Path, proxy: Proxy) -> None:
     """alice's SIPp phone calls carol on baresip (auto answer), then hangs up (BYE)."""
     phone_dir = workdir / "baresip-carol"
-    with softphone(phone_dir, CAROL, proxy, free_port(), free_port()) as carol:
+    with softphone(phone_dir, CAROL, proxy, *phone_ports()) as carol:
         try:
             carol.wait_registered()
             caller = call(workdir, "alice", "call_uac.xml", proxy, ALICE, CAROL.user)
