@@ -30,6 +30,7 @@ from sipwarden.auth.compute import DigestInput, request_digest
 from sipwarden.auth.hashes import ha1, hash_function
 from sipwarden.config import ConfigError, Overrides, load_config
 from sipwarden.server.app import start_server
+from sipwarden.server.gctune import tune_gc
 from sipwarden.transport.loop import new_event_loop
 from sipwarden.transport.udp import UdpTransport
 from sipwarden.users.store import SqliteUserStore
@@ -258,6 +259,7 @@ async def run(scenario: str, count: int, profile: str | None, warmup: int, round
             await driver.register_service()
         for n in range(warmup):
             await step(n + 1_000_000)
+        tune_gc()  # as `sipwarden run` does once it is ready
         best = float("inf")
         # CPU time, not wall time: the profile stays readable on a machine shared with others.
         profiler = cProfile.Profile(time.thread_time_ns, 1e-9) if profile else None
