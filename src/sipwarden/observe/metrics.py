@@ -1,28 +1,25 @@
 """Prometheus metrics (prometheus-client) on a registry of our own, with cheap hot-path calls.
 
 How this works: the server calls plain methods (`request("INVITE", "udp")`, `drop("flood")`)
-on the hot path. Each method looks up a pre-bound label child in a dict and increments it, so a
-call costs one dict lookup and one locked add. Labels that come from the network (method,
-transport) are folded into a fixed set ("OTHER") so a hostile peer cannot grow the series
-without bound; reason codes come from our code but are still capped. Gauges (transactions,
-dialogs, registrations, bans) are set from snapshots; the transport hub's drop counters are
-read at scrape time through `watch_transports`.
+on the hot path. The counters and the processing histogram are plain numbers (`tally`, exported
+at scrape time in the same form as prometheus_client's own metrics): a counter call looks up its
+series in a dict and adds 1 in place, an observation bisects the bucket bounds; no lock. Labels
+that come from the network (method, transport) are folded into a fixed set ("OTHER") so a
+hostile peer cannot grow the series without bound; reason codes come from our code but are
+still capped. Gauges (transactions, dialogs, registrations, bans) are set from snapshots; the
+transport hub's drop counters are read at scrape time through `watch_transports`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TypeVar
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from sipwarden.observe.tally import CounterTally, HistogramTally, Series
 
 METHODS = frozenset(
     {
@@ -35,6 +32,7 @@ STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "6xx")
 MAX_REASONS = 64  # distinct reason codes per family; more fold into "other"
 LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
 TransportSnapshot = Callable[[], Mapping[str, Mapping[str, int]]]
+_C = TypeVar("_C", bound=Collector)
 
 
 def status_class(status: int) -> str:
@@ -48,25 +46,27 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
-        self._requests = Counter(
-            "sipwarden_requests", "SIP requests received", ["method", "transport"], registry=r
+        # Registered in this order, which is the exposition's.
+        self._requests = self._register(
+            CounterTally("sipwarden_requests", "SIP requests received", ["method", "transport"])
         )
-        self._responses = Counter(
-            "sipwarden_responses",
-            "SIP responses sent or relayed, by the CSeq method and the status class",
-            ["method", "status_class", "transport"],
-            registry=r,
+        self._responses = self._register(
+            CounterTally(
+                "sipwarden_responses",
+                "SIP responses sent or relayed, by the CSeq method and the status class",
+                ["method", "status_class", "transport"],
+            )
         )
-        self._auth_failures = Counter(
-            "sipwarden_auth_failures", "Failed digest authentications", ["reason"], registry=r
+        self._auth_failures = self._register(
+            CounterTally("sipwarden_auth_failures", "Failed digest authentications", ["reason"])
         )
-        self._drops = Counter(
-            "sipwarden_drops", "Messages dropped without a reply", ["reason"], registry=r
+        self._drops = self._register(
+            CounterTally("sipwarden_drops", "Messages dropped without a reply", ["reason"])
         )
-        self._rejects = Counter(
-            "sipwarden_rejects", "Requests rejected with an error reply", ["reason"], registry=r
+        self._rejects = self._register(
+            CounterTally("sipwarden_rejects", "Requests rejected with an error reply", ["reason"])
         )
-        self._bans = Counter("sipwarden_bans", "Bans issued", ["reason"], registry=r)
+        self._bans = self._register(CounterTally("sipwarden_bans", "Bans issued", ["reason"]))
         self._bans_active = Gauge("sipwarden_bans_active", "Addresses banned now", registry=r)
         self._transactions = Gauge(
             "sipwarden_transactions_in_progress",
@@ -80,11 +80,12 @@ class Metrics:
         self._registrations = Gauge(
             "sipwarden_registrations", "Registered contact bindings", registry=r
         )
-        self._latency = Histogram(
-            "sipwarden_processing_seconds",
-            "Time to process one received message",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+        self._latency = self._register(
+            HistogramTally(
+                "sipwarden_processing_seconds",
+                "Time to process one received message",
+                LATENCY_BUCKETS,
+            )
         )
         self._loop_lag = Gauge(
             "sipwarden_event_loop_lag_seconds", "Event-loop lag at the last probe", registry=r
@@ -104,8 +105,10 @@ class Metrics:
             ["gateway"],
             registry=r,
         )
-        self._children: dict[Any, Any] = {}
-        self._reasons: dict[Counter, dict[str, Any]] = {}
+        # Raw arguments -> series: the method is folded first, so hostile names add no key.
+        self._request_series: dict[tuple[str, str], Series] = {}
+        self._response_series: dict[tuple[str, int, str], Series] = {}
+        self._reasons: dict[CounterTally, dict[str, Series]] = {}
         self._tx_server = self._transactions.labels("server")
         self._tx_client = self._transactions.labels("client")
 
@@ -114,33 +117,35 @@ class Metrics:
     def request(self, method: str, transport: str) -> None:
         """One request received."""
         key = (method if method in METHODS else "OTHER", transport)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = self._requests.labels(key[0], _transport(transport))
-        child.inc()
+        series = self._request_series.get(key)
+        if series is None:
+            series = self._request_series[key] = self._requests.series(
+                key[0], _transport(transport)
+            )
+        series.value += 1.0
 
     def response(self, status: int, transport: str, method: str = "OTHER") -> None:
         """One response sent (ours or relayed); `method` is the CSeq method."""
         key = (method if method in METHODS else "OTHER", status // 100, transport)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = self._responses.labels(
+        series = self._response_series.get(key)
+        if series is None:
+            series = self._response_series[key] = self._responses.series(
                 key[0], status_class(status), _transport(transport)
             )
-        child.inc()
+        series.value += 1.0
 
     def auth_failure(self, reason: str) -> None:
-        self._reason(self._auth_failures, reason).inc()
+        self._reason(self._auth_failures, reason).value += 1.0
 
     def drop(self, reason: str) -> None:
-        self._reason(self._drops, reason).inc()
+        self._reason(self._drops, reason).value += 1.0
 
     def reject(self, reason: str) -> None:
-        self._reason(self._rejects, reason).inc()
+        self._reason(self._rejects, reason).value += 1.0
 
     def ban(self, reason: str) -> None:
         """A ban was issued (set the active count with `set_bans_active`)."""
-        self._reason(self._bans, reason).inc()
+        self._reason(self._bans, reason).value += 1.0
 
     def processing(self, seconds: float) -> None:
         """Time spent on one received message."""
@@ -188,33 +193,27 @@ class Metrics:
     def totals(self) -> dict[str, dict[str, float]]:
         """Cumulative counts for the rate charts: requests by method, responses by class."""
         return {
-            "requests": _sum_by(self._requests, "method"),
-            "responses": _sum_by(self._responses, "status_class"),
+            "requests": self._requests.sum_by("method"),
+            "responses": self._responses.sum_by("status_class"),
         }
 
-    def _reason(self, family: Counter, reason: str) -> Any:
-        children = self._reasons.setdefault(family, {})
-        child = children.get(reason)
-        if child is None:
-            if len(children) >= MAX_REASONS or not reason:
-                return family.labels("other")
-            child = children[reason] = family.labels(reason)
-        return child
+    def _register(self, collector: _C) -> _C:
+        self.registry.register(collector)
+        return collector
+
+    def _reason(self, family: CounterTally, reason: str) -> Series:
+        known = self._reasons.setdefault(family, {})
+        series = known.get(reason)
+        if series is None:
+            if len(known) >= MAX_REASONS or not reason:
+                return family.series("other")
+            series = known[reason] = family.series(reason)
+        return series
 
 
 def _transport(name: str) -> str:
     lowered = name.lower()
     return lowered if lowered in TRANSPORTS else "other"
-
-
-def _sum_by(family: Counter, label: str) -> dict[str, float]:
-    sums: dict[str, float] = {}
-    for metric in family.collect():
-        for sample in metric.samples:
-            if sample.name.endswith("_total"):
-                key = sample.labels[label]
-                sums[key] = sums.get(key, 0.0) + sample.value
-    return sums
 
 
 class _TransportDrops(Collector):
