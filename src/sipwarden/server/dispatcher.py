@@ -15,14 +15,19 @@ How this works: every good message from a transport lands in `on_message`.
 Whatever the transactions emit is sent: responses per §18.2.2 (over the connection the request
 came on while it is open, else to the Via's received/rport), requests to the destination the
 core chose. One `loop.call_at` stays armed for the table's earliest deadline (STYLE 5).
+
+Per transaction the dispatcher keeps one record: a server transaction's origin (where its
+request came from, when it opened), a client transaction's destination and owner; it is
+dropped when the transaction terminates. While a message (or a timer) is being handled, the
+timer is re-armed once at the end rather than after each answer or request it caused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
+from time import perf_counter
 from typing import Protocol
 
 from sipwarden.errors import ParseError
@@ -100,6 +105,31 @@ class BranchOwner(Protocol):
     def on_branch_error(self, transaction: ClientTransaction) -> None: ...
 
 
+class _Served:
+    """A server transaction's origin: the request's arrival (for §18.2.2) and when it opened
+    (for the outcome line; None once that line was written)."""
+
+    __slots__ = ("opened", "received", "reply_to")
+
+    def __init__(self, received: Received, opened: float) -> None:
+        self.received = received
+        self.opened: float | None = opened
+        # The §18.2.2 destination when the request came without a connection (it depends on
+        # the top Via only, which does not change): worked out at the first response.
+        self.reply_to: Destination | None = None
+
+
+class _Sent:
+    """A client transaction's next hop and the owner of its outcome (§17.1)."""
+
+    __slots__ = ("destination", "owner", "transaction")
+
+    def __init__(self, transaction: ClientTx, destination: Destination, owner: BranchOwner) -> None:
+        self.transaction = transaction
+        self.destination = destination
+        self.owner = owner
+
+
 class Dispatcher:
     """Owns the transaction table and the one timer; routes messages to the core."""
 
@@ -116,31 +146,52 @@ class Dispatcher:
         self.worker: int | None = None  # this worker's index with --workers N > 1
         self.handoff: Callable[[int, Received], None] | None = None  # to worker K
         self.handoff_failed: Callable[[int, bytes], None] | None = None  # worker 0's
-        self._origin: dict[Transaction, Received] = {}
-        self._opened: dict[Transaction, float] = {}
-        self._destination: dict[Transaction, Destination] = {}
-        self._owner: dict[Transaction, BranchOwner] = {}
+        self._served: dict[Transaction, _Served] = {}
+        self._sent: dict[Transaction, _Sent] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
+        self._holding = False  # handling a message or timer: re-arm once, at its end
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock: Callable[[], float] | None = None
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        """The running loop's clock (the loop is looked up once)."""
+        clock = self._clock
+        if clock is None:
+            clock = self._running().time
+        return clock()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """`loop.call_at` on the running loop (for the sessions' timers)."""
+        return self._running().call_at(when, callback)
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+            self._clock = loop.time
+        return loop
 
     # ----- input ---------------------------------------------------------------------------
     def on_message(self, received: Received) -> None:
         """One message from a transport (already parsed, validated and Via-stamped)."""
         message = received.message
         now = self.now()
-        started = time.perf_counter()
+        started = perf_counter()
         if self.capture is not None:
             self.capture(received)
-        if isinstance(message, Response):
-            self._response(message, received, now)
-        else:
-            self._request(message, received, now)
-        self._rearm()
+        holding, self._holding = self._holding, True
+        try:
+            if isinstance(message, Response):
+                self._response(message, received, now)
+            else:
+                self._request(message, received, now)
+        finally:
+            self._holding = holding
+            if not holding:
+                self._rearm()
         if self.metrics is not None:
-            self.metrics.processing(time.perf_counter() - started)
+            self.metrics.processing(perf_counter() - started)
 
     def _request(self, request: Request, received: Received, now: float) -> None:
         if self.metrics is not None:
@@ -149,7 +200,7 @@ class Dispatcher:
             return  # dropped silently: nothing to amplify (docs/security.md)
         transaction = self.table.receive(request, now)
         if transaction is not None:
-            self._drain(transaction)
+            self._drain_server(transaction, self._served.get(transaction))
         elif request.method == "ACK":
             self._ack(request, received)
         elif request.method == "CANCEL":
@@ -168,9 +219,9 @@ class Dispatcher:
         reliable = received.source.reliable
         transaction = server_transaction(request, reliable=reliable, now=now, config=self.timers)
         self.table.add(transaction)
-        self._origin[transaction] = received
-        self._opened[transaction] = now
-        self._drain(transaction)
+        served = _Served(received, now)
+        self._served[transaction] = served
+        self._drain_server(transaction, served)
         return transaction
 
     def _ack(self, ack: Request, received: Received) -> None:
@@ -197,11 +248,16 @@ class Dispatcher:
     def on_handoff(self, received: Received) -> None:
         """A message another worker received for this one (no second HEP copy)."""
         now = self.now()
-        if isinstance(received.message, Response):
-            self._response(received.message, received, now)
-        else:
-            self._request(received.message, received, now)
-        self._rearm()
+        holding, self._holding = self._holding, True
+        try:
+            if isinstance(received.message, Response):
+                self._response(received.message, received, now)
+            else:
+                self._request(received.message, received, now)
+        finally:
+            self._holding = holding
+            if not holding:
+                self._rearm()
 
     def _response(self, response: Response, received: Received, now: float) -> None:
         if self.handoff is not None:
@@ -211,7 +267,7 @@ class Dispatcher:
                 return
         transaction = self.table.receive(response, now)
         if transaction is not None:
-            self._drain(transaction)
+            self._drain_client(transaction)
         elif self.core is not None:
             self.core.handle_stray(response, received)  # §16.7 step 1 / §16.11
         else:
@@ -227,26 +283,29 @@ class Dispatcher:
             self.counters.count("late_response")
             return False
         self.table.send_response(transaction, response, self.now())
+        served = self._served.get(transaction)
         if response.status >= 200:
-            self._outcome(transaction, response)
+            self._outcome(transaction, response, served)
         if self.cdr is not None and transaction.request.method == "INVITE":
             self.cdr.response(transaction.request, response)
         if self.metrics is not None:
-            origin = self._origin.get(transaction)
-            transport = origin.source.transport if origin is not None else "UDP"
+            transport = served.received.source.transport if served is not None else "UDP"
             self.metrics.response(response.status, transport, transaction.request.method)
-        self._drain(transaction)
-        self._rearm()
+        self._drain_server(transaction, served)
+        if not self._holding:
+            self._rearm()
         return True
 
-    def _outcome(self, transaction: ServerTx, response: Response) -> None:
+    def _outcome(self, transaction: ServerTx, response: Response, served: _Served | None) -> None:
         """One structured line per transaction outcome, keyed by Call-ID (docs/running.md)."""
-        opened = self._opened.pop(transaction, None)
+        opened = None
+        if served is not None:
+            opened, served.opened = served.opened, None
         if not OUTCOMES.isEnabledFor(logging.INFO):
             return
-        request, origin = transaction.request, self._origin.get(transaction)
+        request = transaction.request
         elapsed = 0.0 if opened is None else (self.now() - opened) * 1000
-        source = "" if origin is None else str(origin.source)
+        source = "" if served is None else str(served.received.source)
         fields = outcome_fields(
             request.call_id, request.method, response.status, response.reason, source, elapsed
         )
@@ -270,10 +329,10 @@ class Dispatcher:
         now = self.now()
         transaction = client_transaction(request, reliable=reliable, now=now, config=self.timers)
         self.table.add(transaction)
-        self._destination[transaction] = destination
-        self._owner[transaction] = owner
-        self._drain(transaction)
-        self._rearm()
+        self._sent[transaction] = _Sent(transaction, destination, owner)
+        self._drain_client(transaction)
+        if not self._holding:
+            self._rearm()
         return transaction
 
     def send_stateless(self, data: bytes, destination: Destination) -> None:
@@ -295,53 +354,66 @@ class Dispatcher:
         transaction = self.table.get(key) if key is not None else None
         if isinstance(transaction, ClientTransaction):
             self.table.transport_error(transaction, self.now())
-            self._drain(transaction)
-            self._rearm()
+            self._drain_client(transaction)
+            if not self._holding:
+                self._rearm()
 
     # ----- events ---------------------------------------------------------------------------
     def _drain(self, transaction: Transaction) -> None:
+        """Carry out what `transaction` emitted, whichever side it is on."""
+        if transaction in self._sent:
+            self._drain_client(transaction)
+        else:
+            self._drain_server(transaction, self._served.get(transaction))
+
+    def _drain_client(self, transaction: Transaction) -> None:
+        """A client transaction's requests go to its destination, its outcome to its owner
+        (responses §17.1.3, Timer B/F, transport errors); the record goes when it ends."""
+        sent = self._sent.get(transaction)
+        if sent is None:  # not ours: nothing to send it to, nobody to tell
+            while transaction.next_event() is not None:
+                pass
+            return
         while (event := transaction.next_event()) is not None:
             if isinstance(event, Send):
-                self._send(transaction, event.data)
-            elif isinstance(event, RequestReceived) and event.request.method == "ACK":
-                self._accepted_ack(transaction, event.request)
-            else:
-                self._to_owner(transaction, event)
+                self.sender.send(event.data, sent.destination)
+            elif isinstance(event, ResponseReceived):
+                sent.owner.on_branch_response(sent.transaction, event.response)
+            elif isinstance(event, TimedOut):
+                sent.owner.on_branch_timeout(sent.transaction, event.response)
+            elif isinstance(event, TransportError):
+                sent.owner.on_branch_error(sent.transaction)
         if transaction.terminated:
-            self._opened.pop(transaction, None)
-            self._origin.pop(transaction, None)
-            self._destination.pop(transaction, None)
-            self._owner.pop(transaction, None)
+            self._sent.pop(transaction, None)
 
-    def _accepted_ack(self, transaction: Transaction, ack: Request) -> None:
+    def _drain_server(self, transaction: Transaction, served: _Served | None) -> None:
+        """A server transaction's responses go back per §18.2.2; an ACK it passes up in
+        Accepted goes to the core; the record goes when it ends."""
+        while (event := transaction.next_event()) is not None:
+            if isinstance(event, Send):
+                if served is not None:
+                    self._reply(transaction, served, event.data)
+            elif isinstance(event, RequestReceived) and event.request.method == "ACK":
+                self._accepted_ack(event.request, served)
+        if transaction.terminated:
+            self._served.pop(transaction, None)
+
+    def _accepted_ack(self, ack: Request, served: _Served | None) -> None:
         """An ACK matched an INVITE server transaction in Accepted (RFC 6026 §8.7): the ACK
         of a 2xx, which the core routes like any ACK without a transaction (§16.11)."""
-        origin = self._origin.get(transaction)
-        if self.core is not None and origin is not None:
-            self.core.handle_ack(ack, origin)
+        if self.core is not None and served is not None:
+            self.core.handle_ack(ack, served.received)
 
-    def _to_owner(self, transaction: Transaction, event: object) -> None:
-        owner = self._owner.get(transaction)
-        if owner is None or not isinstance(transaction, ClientTransaction):
-            return
-        if isinstance(event, ResponseReceived):
-            owner.on_branch_response(transaction, event.response)
-        elif isinstance(event, TimedOut):
-            owner.on_branch_timeout(transaction, event.response)
-        elif isinstance(event, TransportError):
-            owner.on_branch_error(transaction)
-
-    def _send(self, transaction: Transaction, data: bytes) -> None:
-        destination = self._destination.get(transaction)
-        if destination is not None:
-            self.sender.send(data, destination)
-            return
-        received = self._origin.get(transaction)
-        if received is None:
-            return
-        connection = received.connection
-        is_open = connection is not None and self.sender.is_open(connection)
-        destination = response_destination(transaction.request.top_via, connection, is_open)
+    def _reply(self, transaction: Transaction, served: _Served, data: bytes) -> None:
+        """§18.2.2: over the request's connection while it is open, else to the Via's
+        address (which, without a connection, is worked out once per transaction)."""
+        destination = served.reply_to
+        if destination is None:
+            connection = served.received.connection
+            is_open = connection is not None and self.sender.is_open(connection)
+            destination = response_destination(transaction.request.top_via, connection, is_open)
+            if connection is None:
+                served.reply_to = destination
         self.sender.send(data, destination)
 
     # ----- timers --------------------------------------------------------------------------
@@ -352,14 +424,19 @@ class Dispatcher:
         if self._timer is not None:
             self._timer.cancel()
         self._deadline = deadline
-        self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)
+        self._timer = self._running().call_at(deadline, self._fire)
 
     def _fire(self) -> None:
         self._timer = None
         self._deadline = None
-        for transaction in self.table.on_timeout(self.now()):
-            self._drain(transaction)
-        self._rearm()
+        holding, self._holding = self._holding, True
+        try:
+            for transaction in self.table.on_timeout(self.now()):
+                self._drain(transaction)
+        finally:
+            self._holding = holding
+            if not holding:
+                self._rearm()
 
     def close(self) -> None:
         if self._timer is not None:

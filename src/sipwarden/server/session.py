@@ -7,6 +7,9 @@ no-answer timeout), and carries out what the context asks: forward a copy on a n
 (§16.6: build it, find the next hop's address, start a client transaction), CANCEL a branch
 (§9.1), send a response upstream (through the server transaction; a 2xx after the final
 answer goes statelessly, RFC 6026 §8.2).
+
+The context's one deadline is re-armed only when it moves (a response that leaves Timer C and
+the group timeout where they were keeps the armed timer).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sipwarden.proxy.forward import Forwarded, forward
 from sipwarden.proxy.identity import Flow
 from sipwarden.proxy.loop import branch_for, with_worker
 from sipwarden.proxy.targets import Target
-from sipwarden.server.dispatcher import ServerTx
+from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import family_of, flow_of, parse_address
 from sipwarden.server.resolve import literal_address
 from sipwarden.sip import Request, Response, SipUri, parse_uri
@@ -75,6 +78,7 @@ class Session:
         context: ResponseContext,
     ) -> None:
         self.proxy = proxy
+        self.dispatcher: Dispatcher = proxy.dispatcher
         self.original = original
         self.routed = routed
         self.received = received
@@ -84,11 +88,13 @@ class Session:
         self.spares: dict[int, tuple[ForwardBranch, Forwarded, list[Destination]]] = {}
         self.retries: dict[int, int] = {}
         self.branch_of: dict[ClientTransaction, int] = {}
+        self.inbound: Flow = flow_of(received.local)  # the flow the request came in on
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # when `_timer` fires
         self._tasks: set[asyncio.Task[None]] = set()
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        return self.dispatcher.now()
 
     # ----- inputs --------------------------------------------------------------------------
     def start(self) -> None:
@@ -123,6 +129,7 @@ class Session:
 
     def _fire(self) -> None:
         self._timer = None
+        self._deadline = None
         self.context.on_timeout(self.now())
         self.pump()
 
@@ -130,34 +137,38 @@ class Session:
     def pump(self) -> None:
         """Carry out everything the context asked for, then re-arm its one timer."""
         while (event := self.context.next_event()) is not None:
-            if isinstance(event, ForwardBranch):
-                self._forward(event)
-            elif isinstance(event, CancelBranch):
-                self._cancel_branch(event.branch_id)
-            elif isinstance(event, SendUpstream):
+            if isinstance(event, SendUpstream):
                 self.proxy.upstream(self.transaction, event.response)
+            elif isinstance(event, ForwardBranch):
+                self._forward(event)
             elif isinstance(event, Finished):
                 self.proxy.finished(self.transaction)
+            elif isinstance(event, CancelBranch):
+                self._cancel_branch(event.branch_id)
         self._rearm()
 
     def _rearm(self) -> None:
+        deadline = self.context.next_deadline()
+        if deadline == self._deadline:
+            return  # armed for that instant already, or nothing to arm (None: no timer)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        deadline = self.context.next_deadline()
+        self._deadline = deadline
         if deadline is not None:
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)
+            self._timer = self.dispatcher.call_at(deadline, self._fire)
 
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._deadline = None
         for task in self._tasks:
             task.cancel()
 
     # ----- forwarding (§16.6) ---------------------------------------------------------------
     def _forward(self, event: ForwardBranch) -> None:
-        inbound = flow_of(self.received.local)
+        inbound = self.inbound
         first = self._build(event, inbound, inbound)
         known = self._known_destination(event.target, first)
         if known is not None:
@@ -198,9 +209,9 @@ class Session:
     def _known_destination(self, target: Target, built: Forwarded) -> Destination | None:
         """Without DNS: the flow a phone registered over (stream transports: the connection it
         keeps open, RFC 5626's idea), else an IP literal next hop."""
-        if target.source is not None and not target.path and built.next_hop == _uri(target.uri):
-            source = parse_address(target.source)
-            if source is not None and source.transport in RELIABLE:
+        if target.source is not None and not target.path:
+            source = parse_address(target.source)  # before the URI: cheaper, and UDP stops here
+            if source is not None and source.transport in RELIABLE and _same_hop(built, target):
                 return Destination(source)
         address = literal_address(built.next_hop)
         return None if address is None else Destination(address)
@@ -212,18 +223,20 @@ class Session:
         if outbound is None:
             self._branch_failed(event.branch_id)
             return
-        destination = Destination(
-            Address(outbound[0].upper(), destination.address.host, destination.address.port),
-            destination.connection,
-        )
+        address = destination.address
+        transport = outbound[0].upper()
+        if transport != address.transport:
+            destination = Destination(
+                Address(transport, address.host, address.port), destination.connection
+            )
         retry = self.retries.get(event.branch_id, 0)
-        inbound = flow_of(self.received.local)
+        inbound = self.inbound
         built = (
             first if outbound == inbound and not retry else self._build(event, inbound, outbound)
         )
         leg = BranchLeg(built.request, destination)
         self.legs[event.branch_id] = leg
-        transaction = self.proxy.dispatcher.send_request(built.request, destination, self)
+        transaction = self.dispatcher.send_request(built.request, destination, self)
         self.branch_of[transaction] = event.branch_id
 
     def _outbound_flow(self, built: Forwarded, destination: Destination) -> Flow | None:
@@ -231,12 +244,11 @@ class Session:
         for a request over the MTU limit (RFC 3261 §18.1.1) unless the URI insists on UDP."""
         address = destination.address
         flow = (address.transport.lower(), family_of(address.host))
-        size = len(built.request.serialize())
-        hop = built.next_hop
-        pinned = isinstance(hop, SipUri) and hop.transport == "udp"
-        if flow[0] == "udp" and size > self.proxy.mtu_limit and not pinned:
+        if flow[0] == "udp" and len(built.request.serialize()) > self.proxy.mtu_limit:
+            hop = built.next_hop
+            pinned = isinstance(hop, SipUri) and hop.transport == "udp"
             tcp = ("tcp", flow[1])
-            if self.proxy.has_interface(tcp):
+            if not pinned and self.proxy.has_interface(tcp):
                 return tcp
         return flow if self.proxy.has_interface(flow) else None
 
@@ -245,8 +257,8 @@ class Session:
         retry = self.retries.get(event.branch_id, 0)
         if retry:
             branch = f"{branch}.{retry}"  # a new transaction per RFC 3263 §4.3 attempt
-        branch = with_worker(branch, self.proxy.dispatcher.worker)  # docs/workers.md
-        if not self.proxy.has_interface(outbound):
+        branch = with_worker(branch, self.dispatcher.worker)  # docs/workers.md
+        if outbound != inbound and not self.proxy.has_interface(outbound):
             outbound = inbound
         return forward(
             self.routed,
@@ -268,7 +280,12 @@ class Session:
         if leg is None:
             return
         cancel = build_cancel(leg.request)
-        self.proxy.dispatcher.send_request(cancel, leg.destination, IGNORE)
+        self.dispatcher.send_request(cancel, leg.destination, IGNORE)
+
+
+def _same_hop(built: Forwarded, target: Target) -> bool:
+    """The copy goes straight to the target's URI (no Route, no outbound proxy in between)."""
+    return built.next_hop == _uri(target.uri)
 
 
 def _uri(text: str) -> Uri | None:

@@ -84,6 +84,7 @@ class Transports:
         self.counters = DropCounters()
         self._listeners: list[tuple[ListenSpec, Listener]] = []
         self._specs: list[tuple[ListenSpec, Listener | None]] = []  # None: another worker's
+        self._udp: dict[int, UdpTransport] = {}  # IP version -> its first UDP listener
         self.relay: Callable[[bytes, Destination], None] | None = None  # to worker 0
         self._outbound = {name: self._context(name) for name in ("TCP", "TLS")}
         self._server_tls: ssl.SSLContext | None = None
@@ -227,12 +228,22 @@ class Transports:
         if family is None:
             self._failed(destination, "unresolved_host", data)  # names are resolved above us
             return
+        listener = self._udp.get(family) or self._udp_listener(family)
+        if listener is None:
+            self._failed(destination, "no_listener", data)
+            return
+        listener.send(data, destination)
+        if self.on_sent is not None:
+            self.on_sent(data, listener.local, destination.address)
+
+    def _udp_listener(self, family: int) -> UdpTransport | None:
+        """The first UDP listener of IP version `family`, remembered: listeners are bound at
+        start and keep their address family."""
         for _, listener in self._listeners:
             if isinstance(listener, UdpTransport) and _family(listener.local.host) == family:
-                listener.send(data, destination)
-                self._sent(data, listener.local, destination.address)
-                return
-        self._failed(destination, "no_listener", data)
+                self._udp[family] = listener
+                return listener
+        return None
 
     def _sent(self, data: bytes, local: Address, peer: Address) -> None:
         """Tell `on_sent` (HEP capture, docs/hep.md) what went out; it must not block."""

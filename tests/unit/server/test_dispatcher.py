@@ -251,3 +251,50 @@ def test_a_failed_send_is_a_transport_error_for_its_transaction() -> None:
         dispatcher.close()
 
     run(body)
+
+
+def test_a_response_falls_back_to_the_via_once_its_connection_closes() -> None:
+    def body() -> None:
+        dispatcher, core, sender = rig(lambda r: build_response(r, 180, "Ringing"))
+        sender.open_connections.add(7)
+        tcp = Address("TCP", "192.0.2.1", 40000)
+        dispatcher.on_message(Received(request("INVITE"), tcp, LOCAL, connection=7))
+        sender.open_connections.discard(7)  # §18.2.2: then to the Via's received/rport
+        invite, transaction = core.seen[0]
+        dispatcher.respond(transaction, build_response(invite, 486, "Busy Here"))
+        destinations = [destination for _, destination in sender.sent]
+        assert destinations[0].connection == 7
+        assert destinations[1] == Destination(Address("UDP", "192.0.2.1", 5062))
+        dispatcher.close()
+
+    run(body)
+
+
+def test_an_answer_given_while_the_request_is_handled_is_retransmitted() -> None:
+    async def body() -> None:
+        dispatcher, _, sender = rig(lambda r: build_response(r, 486, "Busy Here"))
+        dispatcher.on_message(Received(request("INVITE"), SOURCE, LOCAL))
+        await asyncio.sleep(0.05)  # Timer G (T1 = 10 ms) armed when the message was done
+        assert sender.statuses().count(486) >= 2
+        dispatcher.close()
+
+    run(body)
+
+
+def test_a_request_sent_while_a_message_is_handled_is_retransmitted() -> None:
+    async def body() -> None:
+        owner = Branch()
+        outgoing = request("OPTIONS", branch="z9hG4bKout4")
+
+        def answer(incoming: Request) -> None:
+            dispatcher.send_request(outgoing, DOWNSTREAM, owner)  # a proxy forwarding it
+
+        dispatcher, _, sender = rig(answer)
+        dispatcher.on_message(Received(request("OPTIONS"), SOURCE, LOCAL))
+        await asyncio.sleep(0.025)  # Timer E: 10 ms, then 20 ms
+        assert sum(destination == DOWNSTREAM for _, destination in sender.sent) >= 2
+        dispatcher.on_message(Received(build_response(outgoing, 200), DOWNSTREAM.address, LOCAL))
+        assert owner.events == [("response", 200)]
+        dispatcher.close()
+
+    run(body)
