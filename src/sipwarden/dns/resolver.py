@@ -42,6 +42,8 @@ from sipwarden.dns.targets import (
     Naptr,
     Srv,
     address_names,
+    literal_candidates,
+    literal_hop,
     literal_ip,
     plan,
     srv_queries,
@@ -86,6 +88,11 @@ class SipResolver:
 
     async def resolve(self, uri: Uri) -> Address | None:
         """The first candidate's address; None when `uri` is not SIP or nothing resolves."""
+        if isinstance(uri, SipUri):
+            ip = literal_ip(uri)
+            if ip is not None:  # the one candidate `candidates` gives, without building it
+                hop = literal_hop(uri)
+                return None if hop is None else Address(hop[0], ip, hop[1])
         found = await self.candidates(uri)
         return found[0].address if found else None
 
@@ -93,8 +100,9 @@ class SipResolver:
         """Every place to try for `uri`, best first (RFC 3263 §4.1-§4.3)."""
         if not isinstance(uri, SipUri):
             return []
-        if literal_ip(uri) is not None:  # §4.1/§4.2: no DNS for a numeric TARGET
-            return plan(uri, (), {}, {}, random=self._random)
+        ip = literal_ip(uri)
+        if ip is not None:  # §4.1/§4.2: no DNS for a numeric TARGET
+            return literal_candidates(uri, ip)
         if _local_name(target(uri)):
             return await self._local(uri)
         naptr = await self._naptr(uri)

@@ -214,7 +214,7 @@ def plan(
         return []
     ip = literal_ip(uri)
     if ip is not None:
-        return _literal(uri, ip)
+        return literal_candidates(uri, ip)
     queries = srv_queries(uri, naptr_records, supported=supported_transports)
     found = _found(queries, srv_records_by_name)
     if found:
@@ -305,13 +305,21 @@ def _from_host(
     return [Candidate(transport, host, ip.ip, port, ip.expires) for ip in addresses.get(host, ())]
 
 
-def _literal(uri: SipUri, ip: str) -> list[Candidate]:
-    """§4.1/§4.2 for a numeric TARGET: no DNS at all."""
+def literal_candidates(uri: SipUri, ip: str) -> list[Candidate]:
+    """§4.1/§4.2 for a numeric TARGET (`ip`, as `literal_ip` gives it): no DNS at all; what
+    `plan` answers for such a URI."""
+    hop = literal_hop(uri)
+    return [] if hop is None else [Candidate(hop[0], ip, ip, hop[1])]
+
+
+def literal_hop(uri: SipUri) -> tuple[str, int] | None:
+    """(transport, port) of the one candidate of a URI with a numeric TARGET (§4.1/§4.2), None
+    when a SIPS URI asks for a transport TLS cannot run over."""
     explicit = explicit_transport(uri)
     transport = explicit if explicit is not None else ("TLS" if uri.secure else "UDP")
     if not transport:
-        return []
-    return [Candidate(transport, ip, ip, uri.port or default_port(transport))]
+        return None
+    return transport, uri.port or default_port(transport)
 
 
 def _unique(found: Iterable[Candidate]) -> list[Candidate]:

@@ -47,6 +47,8 @@ _COLUMNS = (
     " registered_at"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM location_binding"
+# A lookup (per call): the order is `sorted_bindings`'s, cheaper in Python than ORDER BY's sort.
+_CURRENT = f"{_SELECT} WHERE aor = ? AND expires_at > ?"
 _INSERT = f"INSERT INTO location_binding ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # The row of `to_row` minus its key, then the key (aor, contact): a refresh rewrites one row in
 # place instead of deleting and re-inserting it (and its two index entries).
@@ -175,10 +177,9 @@ class SqliteLocationStore:
             self._conn.close()
 
     def _current(self, aor: str, now: float) -> list[Binding]:
-        rows = self._conn.execute(
-            f"{_SELECT} WHERE aor = ? AND expires_at > ?", (aor, now)
-        ).fetchall()
-        return sorted_bindings(from_row(row) for row in rows)
+        rows = self._conn.execute(_CURRENT, (aor, now)).fetchall()
+        bindings = [from_row(row) for row in rows]
+        return sorted_bindings(bindings) if len(bindings) > 1 else bindings
 
     def _update(
         self,

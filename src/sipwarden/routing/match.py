@@ -3,7 +3,8 @@
 Every pattern is a Python regular expression that must match the whole value (`re.fullmatch`:
 `'\\+49\\d+'` does not match `+4930x`); domains are matched without regard to case. A missing
 value (no user part, no such header) matches no pattern. Each condition reports why it held or
-not, for `Decision.explain()`.
+not, for `Decision.explain()` (`check`); `test` gives the same verdict and groups without the
+phrase, for the proxy's decisions when nobody reads the trace.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sipwarden.routing.request import RequestView
-from sipwarden.routing.template import Captures
+from sipwarden.routing.template import NO_CAPTURES, Captures
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -33,13 +34,21 @@ class Check:
     named: dict[str, str] = field(default_factory=dict)
 
 
+# `test`'s answer for a condition that holds and captures nothing (never mutated).
+HELD = Check(True, "")
+
+
 class Condition(Protocol):
-    """A condition: `check(view, now)`; `key` is the config key it came from."""
+    """A condition: `check(view, now)`; `key` is the config key it came from. `test(view, now)`
+    is `check` without the phrase: None when the condition fails, else a Check with the same
+    groups (its text may be empty)."""
 
     @property
     def key(self) -> str: ...
 
     def check(self, view: RequestView, now: float) -> Check: ...
+
+    def test(self, view: RequestView, now: float) -> Check | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,9 @@ class MethodIs:
     def check(self, view: RequestView, now: float) -> Check:
         ok = view.method in self.methods
         return Check(ok, f"method {view.method} {'in' if ok else 'not in'} {_set(self.methods)}")
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        return HELD if view.method in self.methods else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,17 @@ class Pattern:
         named = {k: v or "" for k, v in found.groupdict().items()}
         return Check(True, f"{self.key} {shown} matches '{self.regex.pattern}'", groups, named)
 
+    def test(self, view: RequestView, now: float) -> Check | None:
+        value = self.value(view)
+        found = None if value is None else self.regex.fullmatch(value)
+        if found is None:
+            return None
+        if self.regex.groups == 0:
+            return HELD
+        groups = tuple(g or "" for g in found.groups())
+        named = {k: v or "" for k, v in found.groupdict().items()}
+        return Check(True, "", groups, named)
+
 
 @dataclass(frozen=True, slots=True)
 class SourceIn:
@@ -81,10 +104,23 @@ class SourceIn:
             address = ipaddress.ip_address(view.source)
         except ValueError:
             return Check(False, f"source {view.source!r} is not an IP address")
+        network = self._network(address)
+        if network is not None:
+            return Check(True, f"source {address} in {network}")
+        return Check(False, f"source {address} not in {', '.join(map(str, self.networks))}")
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        try:
+            address = ipaddress.ip_address(view.source)
+        except ValueError:
+            return None
+        return HELD if self._network(address) is not None else None
+
+    def _network(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Network | None:
         for network in self.networks:
             if address.version == network.version and address in network:
-                return Check(True, f"source {address} in {network}")
-        return Check(False, f"source {address} not in {', '.join(map(str, self.networks))}")
+                return network
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +133,9 @@ class TransportIs:
         word = "in" if ok else "not in"
         return Check(ok, f"transport {view.transport} {word} {_set(self.transports)}")
 
+    def test(self, view: RequestView, now: float) -> Check | None:
+        return HELD if view.transport.lower() in self.transports else None
+
 
 @dataclass(frozen=True, slots=True)
 class AuthenticatedIs:
@@ -107,11 +146,11 @@ class AuthenticatedIs:
 
     def check(self, view: RequestView, now: float) -> Check:
         who = view.authenticated
-        ok = who == self.expected if isinstance(self.expected, str) else (who is not None)
-        if self.expected is False:
-            ok = who is None
         said = "not authenticated" if who is None else f"authenticated as {who}"
-        return Check(ok, f"{said} (wanted {_show(self.expected)})")
+        return Check(_wanted(who, self.expected), f"{said} (wanted {_show(self.expected)})")
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        return HELD if _wanted(view.authenticated, self.expected) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +162,12 @@ class TrustedIs:
 
     def check(self, view: RequestView, now: float) -> Check:
         name = None if view.trusted is None else view.trusted.name
-        ok = name == self.expected if isinstance(self.expected, str) else (name is not None)
-        if self.expected is False:
-            ok = name is None
         said = "from no trusted peer" if name is None else f"from trusted peer {name}"
-        return Check(ok, f"{said} (wanted {_show(self.expected)})")
+        return Check(_wanted(name, self.expected), f"{said} (wanted {_show(self.expected)})")
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        name = None if view.trusted is None else view.trusted.name
+        return HELD if _wanted(name, self.expected) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +181,9 @@ class Flag:
     def check(self, view: RequestView, now: float) -> Check:
         actual = self.value(view)
         return Check(actual == self.expected, f"{self.key} is {_show(actual)}")
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        return HELD if self.value(view) == self.expected else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,17 +199,25 @@ class TimeWindow:
 
     def check(self, view: RequestView, now: float) -> Check:
         local = datetime.fromtimestamp(now, self.zone)
-        minute = local.hour * 60 + local.minute
-        if self.start <= self.end:
-            inside = self.start <= minute < self.end
-        else:
-            inside = minute >= self.start or minute < self.end
-        on_day = local.weekday() in self.days
+        inside, on_day = self._placed(local)
         stamp = f"{DAYS[local.weekday()]} {local:%H:%M} {self.zone.key}"
         window = f"{_clock(self.start)}-{_clock(self.end)} {_days(self.days)}"
         return Check(
             inside and on_day, f"time {stamp} {'in' if inside and on_day else 'outside'} {window}"
         )
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        inside, on_day = self._placed(datetime.fromtimestamp(now, self.zone))
+        return HELD if inside and on_day else None
+
+    def _placed(self, local: datetime) -> tuple[bool, bool]:
+        """(inside the minutes of the window, on one of its days)."""
+        minute = local.hour * 60 + local.minute
+        if self.start <= self.end:
+            inside = self.start <= minute < self.end
+        else:
+            inside = minute >= self.start or minute < self.end
+        return inside, local.weekday() in self.days
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +238,14 @@ class HeaderMatches:
         if not values:
             return Check(False, f"header {self.name} absent")
         return Check(False, f"header {self.name} does not match '{self.regex.pattern}'")
+
+    def test(self, view: RequestView, now: float) -> Check | None:
+        for value in view.headers(self.name):
+            found = self.regex.fullmatch(value)
+            if found is not None:
+                named = {k: v or "" for k, v in found.groupdict().items()}
+                return Check(True, "", named=named) if named else HELD
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +269,27 @@ class Match:
                 numbered = check.groups
             named.update(check.named)
         return True, said, Captures(numbered, named)
+
+    def test(self, view: RequestView, now: float) -> Captures | None:
+        """`evaluate` without the phrases: the captures when every condition holds, else None."""
+        numbered: tuple[str, ...] = ()
+        named: dict[str, str] = {}
+        for condition in self.conditions:
+            check = condition.test(view, now)
+            if check is None:
+                return None
+            if condition.key == self.numbered:
+                numbered = check.groups
+            if check.named:
+                named.update(check.named)
+        return Captures(numbered, named) if numbered or named else NO_CAPTURES
+
+
+def _wanted(actual: str | None, expected: bool | str) -> bool:
+    """`true`: any (not None); `false`: none; a string: that one."""
+    if expected is False:
+        return actual is None
+    return actual == expected if isinstance(expected, str) else actual is not None
 
 
 def _set(values: frozenset[str]) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sipwarden.sip import SipUri, TelUri, parse_uri
+from sipwarden.sip.uri import Uri
 
 if TYPE_CHECKING:
     from sipwarden.routing.trust import TrustedPeer
@@ -55,7 +56,11 @@ class RequestView:
 
 def uri_parts(text: str) -> tuple[str | None, str]:
     """(user, domain) of a SIP/SIPS URI, (number, "") of a tel URI; ParseError if unparsable."""
-    uri = parse_uri(text)
+    return parts_of(parse_uri(text))
+
+
+def parts_of(uri: Uri) -> tuple[str | None, str]:
+    """`uri_parts` of a URI already parsed (a request's Request-URI, From or To)."""
     if isinstance(uri, SipUri):
         return uri.user, uri.host.lower()
     if isinstance(uri, TelUri):

@@ -8,7 +8,9 @@ lets the search go on. When no rule ends it, the answer is 404 Not Found ("no ru
 a rewrite that makes an invalid Request-URI (a tel URI losing its "+" without a
 phone-context, RFC 3966 §5.1.5) ends it with 500 Rewrite Failed.
 A trusted peer limited to some destinations gets 403 for any other Request-URI before any
-rule runs. Every step is recorded in the `Decision`'s trace, which `explain()` prints.
+rule runs. Every step is recorded in the `Decision`'s trace, which `explain()` prints;
+`decide(..., explain=False)` reaches the same decision without writing the trace (the proxy
+asks for it only when it logs it: the phrases cost more than the decision).
 """
 
 from __future__ import annotations
@@ -89,11 +91,12 @@ class Decision:
         return "\n".join(self.trace)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Walk:
-    """The state of one decide() call."""
+    """The state of one decide() call; `explain`: whether to write the trace."""
 
     view: RequestView
+    explain: bool = True
     rewrites: list[RewriteStep] = field(default_factory=list)
     headers: list[HeaderEdit] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
@@ -107,22 +110,51 @@ class RuleTable:
     lcr: LcrTable = field(default_factory=LcrTable)
     source: str = "built-in default rules"
 
-    def decide(self, view: RequestView, now: float) -> Decision:
-        """The decision for `view` at wall-clock time `now` (seconds since the epoch)."""
-        walk = _Walk(view, trace=[f"request: {view.method} {view.ruri}", _caller(view)])
-        walk.trace.append(f"rules: {self.source}")
+    def decide(self, view: RequestView, now: float, *, explain: bool = True) -> Decision:
+        """The decision for `view` at wall-clock time `now` (seconds since the epoch); with
+        `explain=False` the same decision with an empty trace."""
+        walk = _Walk(view, explain)
+        if explain:
+            walk.trace += [
+                f"request: {view.method} {view.ruri}",
+                _caller(view),
+                f"rules: {self.source}",
+            ]
         peer = view.trusted
         if peer is not None and not peer.allows(view.ruri_user):
-            walk.trace.append(f"trusted peer {peer.name} may not call {view.ruri}")
+            if explain:
+                walk.trace.append(f"trusted peer {peer.name} may not call {view.ruri}")
             return self._finish(walk, None, NOT_ALLOWED, Captures())
         for rule in self.rules:
             decision = self._try(rule, walk, now)
             if decision is not None:
                 return decision
-        walk.trace.append("no rule matched")
+        if explain:
+            walk.trace.append("no rule matched")
         return self._finish(walk, None, NO_RULE, Captures())
 
     def _try(self, rule: Rule, walk: _Walk, now: float) -> Decision | None:
+        if walk.explain:
+            captures = self._matched(rule, walk, now)
+        else:
+            captures = rule.match.test(walk.view, now)
+        if captures is None:
+            return None
+        passed = isinstance(rule.action, ChallengeSpec) and self._passes(walk.view)
+        if passed and walk.explain:
+            walk.trace.append(f"  challenge: {passed}, no challenge")
+        if not self._modify(rule, walk, captures):
+            return self._finish(walk, rule, REWRITE_FAILED, captures)
+        if rule.action is None or passed:
+            if walk.explain:
+                walk.trace.append("  continuing with the next rule")
+            return None
+        action = self._terminal(rule.action, walk.view, captures)
+        return self._finish(walk, rule, action, captures)
+
+    @staticmethod
+    def _matched(rule: Rule, walk: _Walk, now: float) -> Captures | None:
+        """`Match.evaluate`, traced: the captures, or None when the rule does not match."""
         matched, said, captures = rule.match.evaluate(walk.view, now)
         if not matched:
             walk.trace.append(f"{rule.label()}: no match: {said[-1]}")
@@ -130,16 +162,7 @@ class RuleTable:
         detail = "; ".join(said) if said else "matches every request"
         groups = captures.describe()
         walk.trace.append(f"{rule.label()}: matched: {detail}" + (f" ({groups})" if groups else ""))
-        passed = isinstance(rule.action, ChallengeSpec) and self._passes(walk.view)
-        if passed:
-            walk.trace.append(f"  challenge: {self._passes(walk.view)}, no challenge")
-        if not self._modify(rule, walk, captures):
-            return self._finish(walk, rule, REWRITE_FAILED, captures)
-        if rule.action is None or passed:
-            walk.trace.append("  continuing with the next rule")
-            return None
-        action = self._terminal(rule.action, walk.view, captures)
-        return self._finish(walk, rule, action, captures)
+        return captures
 
     @staticmethod
     def _passes(view: RequestView) -> str:
@@ -155,20 +178,28 @@ class RuleTable:
             before = walk.view.ruri
             user = walk.view.ruri_user
             if user is None:
-                walk.trace.append("  rewrite skipped: the Request-URI has no user part")
+                if walk.explain:
+                    walk.trace.append("  rewrite skipped: the Request-URI has no user part")
                 continue
             try:
                 after = with_user(before, rewrite.apply(user))
             except (LocalError, ParseError) as error:
-                walk.trace.append(f"  rewrite ({rewrite.describe()}) failed on {before}: {error}")
+                if walk.explain:
+                    walk.trace.append(
+                        f"  rewrite ({rewrite.describe()}) failed on {before}: {error}"
+                    )
                 return False
             walk.rewrites.append(RewriteStep(rule.name, before, after, rewrite.describe()))
-            walk.trace.append(f"  rewrite ({rewrite.describe()}): {before} -> {after}")
+            if walk.explain:
+                walk.trace.append(f"  rewrite ({rewrite.describe()}): {before} -> {after}")
             walk.view = walk.view.with_ruri(after)
+        if not rule.set_headers and not rule.remove_headers:
+            return True
         edits = [HeaderEdit("set", h.name, h.value.render(captures)) for h in rule.set_headers]
         edits += [HeaderEdit("remove", name) for name in rule.remove_headers]
         walk.headers.extend(edits)
-        walk.trace.extend(f"  {edit.describe()}" for edit in edits)
+        if walk.explain:
+            walk.trace.extend(f"  {edit.describe()}" for edit in edits)
         return True
 
     def _terminal(self, spec: TerminalSpec, view: RequestView, captures: Captures) -> Terminal:
@@ -198,7 +229,8 @@ class RuleTable:
     def _finish(
         self, walk: _Walk, rule: Rule | None, action: Terminal, captures: Captures
     ) -> Decision:
-        walk.trace.append(f"=> {describe(action)}")
+        if walk.explain:
+            walk.trace.append(f"=> {describe(action)}")
         return Decision(
             action,
             rule,

@@ -35,6 +35,10 @@ class Captures:
         return " ".join(parts)
 
 
+# A match without groups (shared: nothing mutates a Captures' mapping).
+NO_CAPTURES = Captures()
+
+
 @dataclass(frozen=True, slots=True)
 class Template:
     """A string with capture references, split into literal and reference parts."""

@@ -9,7 +9,7 @@ step 1 copies the request, step 2 sets the Request-URI).
 
 from __future__ import annotations
 
-from sipwarden.routing.request import RequestView, uri_parts
+from sipwarden.routing.request import RequestView, parts_of
 from sipwarden.routing.table import Decision
 from sipwarden.routing.trust import TrustedPeer
 from sipwarden.sip import Request
@@ -25,10 +25,11 @@ def view_of(
     ruri_local: bool = False,
     trusted: TrustedPeer | None = None,
 ) -> RequestView:
-    """The view of `request`; ParseError when its Request-URI, From or To is malformed."""
-    ruri_user, ruri_domain = uri_parts(request.uri_text)
-    from_user, from_domain = uri_parts(str(request.from_.uri))
-    to_user, to_domain = uri_parts(str(request.to.uri))
+    """The view of `request`; ParseError when its Request-URI, From or To is malformed. The
+    URIs the request has already parsed (and caches) are read, not parsed again."""
+    ruri_user, ruri_domain = parts_of(request.uri)
+    from_user, from_domain = parts_of(request.from_.uri)
+    to_user, to_domain = parts_of(request.to.uri)
     return RequestView(
         request.method,
         request.uri_text,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -112,6 +113,10 @@ class Proxy:
     health: HealthTracker = field(default_factory=lambda: HealthTracker((), 0.0))
     turns: dict[str, int] = field(default_factory=dict)
     sessions: dict[ServerTx, Session] = field(default_factory=dict)
+    # The flows of `identity`'s interfaces, derived once per identity (has_interface is asked
+    # several times per forwarded request).
+    _flows: frozenset[Flow] = field(default=frozenset(), init=False, repr=False, compare=False)
+    _flows_of: ProxyIdentity | None = field(default=None, init=False, repr=False, compare=False)
 
     def swap_routing(self, routing: Routing, now: float) -> None:
         """Install new routing tables whole (a reload); gateway health carries over."""
@@ -120,7 +125,11 @@ class Proxy:
         self.routing, self.health = routing, health
 
     def has_interface(self, flow: Flow) -> bool:
-        return any(i.flow == flow for i in self.identity.interfaces)
+        identity = self.identity
+        if self._flows_of is not identity:
+            self._flows = frozenset(i.flow for i in identity.interfaces)
+            self._flows_of = identity
+        return flow in self._flows
 
     # ----- new requests --------------------------------------------------------------------
     async def handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
@@ -171,7 +180,10 @@ class Proxy:
             return Plan([TargetGroup((Target(routed.uri_text, reason="route"),))])
         caller = self._caller_domain(request)
         routing = self.routing
-        trusted = routing.trust.match(received.source.host, self.peer_names(received.connection))
+        trusted = None
+        if routing.trust.peers:
+            names = self.peer_names(received.connection)
+            trusted = routing.trust.match(received.source.host, names)
         if trusted is not None and not trusted.allows(_ruri_user(routed)):
             return build_response(request, 403, "Destination Not Allowed")
         outcome = await self._verify(request, caller, received) if caller else None
@@ -187,8 +199,10 @@ class Proxy:
             ruri_local=self.locality.is_local(routed.uri),
             trusted=trusted,
         )
-        decision = routing.rules.decide(view, self.wallclock())
-        log.debug("routing %s %s:\n%s", request.method, request.uri_text, decision.explain())
+        explain = log.isEnabledFor(logging.DEBUG)  # the trace costs more than the decision
+        decision = routing.rules.decide(view, self.wallclock(), explain=explain)
+        if explain:
+            log.debug("routing %s %s:\n%s", request.method, request.uri_text, decision.explain())
         apply(routed, decision)
         return await self._act(
             request, routed, decision, caller, outcome, trusted is not None, received
@@ -242,7 +256,10 @@ class Proxy:
         return build_response(request, verdict.status or 403, verdict.phrase or "Forbidden")
 
     def _trusted_source(self, ip: str) -> bool:
-        return self.guard is not None and self.guard.shield.config.trusted(ip)
+        if self.guard is None:
+            return False
+        config = self.guard.shield.config
+        return bool(config.trusted_peers) and config.trusted(ip)  # most have none: no parsing
 
     def _forward_plan(self, routed: Request, action: Forward) -> Plan:
         """`forward`: to a URI, or through gateway groups: one destination at a time, the next
@@ -293,12 +310,12 @@ class Proxy:
     async def _plan(self, user: str, domain: str, hops: int) -> Plan:
         """The user's contacts and forwarding; forwarding to another local user is planned
         again, one hop deeper (`proxy.forwarding.splice`), bounded by max_forward_hops."""
-        aor = aor_of(SipUri(user=user, host=domain))
+        aor = _aor(user, domain)
         bindings = await self.location.lookup(aor, self.wallclock())
         forwarding = await self.forwarding.get(user, domain)
         result = plan(user, domain, bindings, forwarding, hops=hops, max_hops=self.max_forward_hops)
-        if hops >= self.max_forward_hops:
-            return result
+        if forwarding is None or hops >= self.max_forward_hops:
+            return result  # (no forwarding: no target to resolve)
         resolved: dict[str, Plan] = {}
         for text in forward_uris(forwarding, domain):
             target = parse_uri(text)
@@ -314,6 +331,8 @@ class Proxy:
         """§22.3: check Proxy-Authorization for `realm` without challenging (the rules decide
         whether a challenge is needed): None without credentials, Failed when they are wrong,
         a 407 (stale) for a replayed nonce-count, a 403 for someone else's identity."""
+        if not request.has("proxy-authorization"):
+            return None  # what the check below answers, without building it
         outcome = await self._credentials().check(
             request, realm, proxy=True, source=received.source
         )
@@ -448,6 +467,20 @@ class GatewayFailover:
             return []
         target, self.failover = self.chain.pop(0)
         return [TargetGroup((target,))]
+
+
+# A user part `aor_of` writes as it is (registrar/aor.py) and a host that is a plain lower-case
+# name or IPv4 address (what `normalize_host` gives for them): the AoR needs no SipUri.
+_PLAIN_USER_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+_PLAIN_HOST_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+
+
+def _aor(user: str, domain: str) -> str:
+    """`aor_of(SipUri(user=user, host=domain))` (`domain` normalized), without building the
+    SipUri (render, parse back, compare) in the usual case."""
+    if _PLAIN_USER_RE.fullmatch(user) and _PLAIN_HOST_RE.fullmatch(domain):
+        return f"sip:{user}@{domain}"
+    return aor_of(SipUri(user=user, host=domain))
 
 
 def _default_routing() -> Routing:

@@ -50,6 +50,7 @@ MIGRATIONS = (
 )
 _COLUMNS = "always, busy, no_answer, no_answer_after, unregistered"
 _SELECT = f"SELECT user, domain, {_COLUMNS} FROM forwarding"
+_FIND = f"{_SELECT} WHERE user = ? AND domain = ?"  # per call: built once
 
 
 class ForwardingError(UserError):
@@ -170,9 +171,7 @@ class SqliteForwardingStore:
 
     def find(self, user: str, domain: str) -> Forwarding | None:
         """`get` for synchronous callers (the CLI, the admin API)."""
-        row = self._conn.execute(
-            f"{_SELECT} WHERE user = ? AND domain = ?", (user, _host(domain))
-        ).fetchone()
+        row = self._conn.execute(_FIND, (user, _host(domain))).fetchone()
         return _entry(row).forwarding if row else None
 
     def set(self, user: str, domain: str, forwarding: Forwarding) -> Forwarding:

@@ -22,6 +22,8 @@ from sipwarden.users.schema import COMPONENT, HA1_COLUMNS, MIGRATIONS, SELECT
 
 Clock = Callable[[], float]
 
+_FIND = f"{SELECT} WHERE user = ? AND domain = ? AND enabled"  # per call: built once
+
 
 class SqliteUserStore:
     """Accounts `user@domain` with their HA1 per algorithm (realm = domain)."""
@@ -64,9 +66,7 @@ class SqliteUserStore:
 
     def find(self, user: str, domain: str) -> UserRecord | None:
         """The enabled account `user@domain` (domain case-insensitive), or None."""
-        row = self._conn.execute(
-            f"{SELECT} WHERE user = ? AND domain = ? AND enabled", (user, domain)
-        ).fetchone()
+        row = self._conn.execute(_FIND, (user, domain)).fetchone()
         return _record(row) if row else None
 
     def exists(self, user: str, domain: str) -> bool:
