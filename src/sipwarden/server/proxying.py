@@ -480,6 +480,8 @@ def _aor(user: str, domain: str) -> str:
     SipUri (render, parse back, compare) in the usual case."""
     if _PLAIN_USER_RE.fullmatch(user) and _PLAIN_HOST_RE.fullmatch(domain):
         return f"sip:{user}@{domain}"
+    if ":" in domain and not domain.startswith("["):
+        domain = f"[{domain}]"  # normalize_host() strips an IPv6 reference's brackets (§25.1)
     return aor_of(SipUri(user=user, host=domain))
 
 

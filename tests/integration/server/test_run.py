@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sipwarden.sip import Response, parse_datagram
+from sipwarden.users.store import SqliteUserStore
 from tests.integration.server.process import free_port, running, sipwarden
 
 pytestmark = pytest.mark.timeout(60)
@@ -105,6 +106,8 @@ def test_by_default_one_worker_per_core_shares_the_port(tmp_path: Path) -> None:
     """No --workers: one worker process per core behind one ready line (docs/workers.md)."""
     cores = os.cpu_count() or 1
     port = free_port()
+    with SqliteUserStore.open(tmp_path / "d") as users:
+        users.add("alice", "[::1]", "secret")
     args = ["--data-dir", str(tmp_path / "d"), "--listen", f"udp:127.0.0.1:{port}"]
     with running(args, cwd=tmp_path, timeout=30, workers=0) as server:
         ready = [line for line in server.log if "ready: listening on" in line]
@@ -114,3 +117,36 @@ def test_by_default_one_worker_per_core_shares_the_port(tmp_path: Path) -> None:
             assert options_over_udp("127.0.0.1", port).status == 200
         assert server.stop() == 0
     assert any("sipwarden stopped" in line for line in server.log)
+
+
+INVITE = (
+    "INVITE sip:alice@[::1]:{port} SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP [::1]:{src};branch=z9hG4bKv6{src}\r\n"
+    "Max-Forwards: 70\r\nFrom: <sip:probe@[::1]>;tag=1\r\nTo: <sip:alice@[::1]>\r\n"
+    "Call-ID: v6-{src}@[::1]\r\nCSeq: 1 INVITE\r\nContact: <sip:probe@[::1]:{src}>\r\n"
+    "Content-Length: 0\r\n\r\n"
+)
+
+
+def test_a_call_to_a_user_of_an_ipv6_domain_is_answered(tmp_path: Path) -> None:
+    """The callee's AoR keeps its IPv6 reference's brackets (RFC 3261 §25.1): a user of the
+    proxy's own domain [::1] with no registered contact gets 480 (§16.5), not silence."""
+    config = tmp_path / "sipwarden.toml"
+    config.write_text("[auth]\nauthenticate_calls = false\n")  # no 407 first
+    with SqliteUserStore.open(tmp_path / "d") as users:
+        users.add("alice", "[::1]", "secret")
+    args = ["--data-dir", str(tmp_path / "d"), "--config", str(config), "--listen", "udp:[::1]:0"]
+    with running(args, cwd=tmp_path) as server:
+        port = int(server.addresses[0].rsplit(":", 1)[1])
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(5)
+            sock.bind(("::1", 0))
+            src = sock.getsockname()[1]
+            sock.sendto(INVITE.format(port=port, src=src).encode(), ("::1", port))
+            final = None
+            while final is None:
+                reply = parse_datagram(sock.recv(65535))
+                assert isinstance(reply, Response)
+                if reply.status >= 200:
+                    final = reply
+        assert final.status == 480, final.status

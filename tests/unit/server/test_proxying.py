@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sipwarden.errors import LocalError
 from sipwarden.registrar.aor import aor_of
 from sipwarden.server.proxying import _aor
-from sipwarden.sip import SipUri
+from sipwarden.sip import SipUri, parse_uri
 
 
 @pytest.mark.parametrize(
@@ -28,6 +27,7 @@ def test_aor_without_a_sip_uri_equals_aor_of(user: str, domain: str) -> None:
     assert _aor(user, domain) == aor_of(SipUri(user=user, host=domain))
 
 
-def test_an_unbracketed_ipv6_host_still_takes_the_general_path() -> None:
-    with pytest.raises(LocalError):
-        _aor("alice", "2001:db8::1")  # an IPv6 host without brackets: not a plain name
+def test_an_ipv6_domain_gets_its_brackets_back() -> None:
+    """normalize_host() strips them; the AoR is what the registrar stored for the To URI."""
+    assert _aor("alice", "2001:db8::1") == aor_of(parse_uri("sip:alice@[2001:db8::1]"))
+    assert _aor("alice", "::1") == "sip:alice@[::1]"
