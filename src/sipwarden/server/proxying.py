@@ -73,12 +73,13 @@ from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.flows import flow_of
 from sipwarden.server.guard import Guard
 from sipwarden.server.locality import Locality
+from sipwarden.server.resolve import literal_address
 from sipwarden.server.session import Session
 from sipwarden.sip import Request, Response, SipUri, build_response, parse_uri
 from sipwarden.sip.hosts import normalize_host
 from sipwarden.sip.uri import Uri
 from sipwarden.transaction import InviteServerTransaction
-from sipwarden.transport.address import Destination, Received
+from sipwarden.transport.address import Address, Destination, Received
 from sipwarden.transport.routing import response_destination
 from sipwarden.users.forwarding import Forwarding
 
@@ -401,6 +402,10 @@ class Proxy:
             inbound=inbound,
             outbound=inbound,
         )
+        address = literal_address(built.next_hop)
+        if address is not None:  # an IP literal next hop (RFC 3263 §4.1): no DNS to wait for
+            self._ack_to(address, built.request, routed, target, inbound, branch)
+            return
         task = asyncio.ensure_future(
             self._send_ack(built.request, built.next_hop, routed, target, inbound, branch)
         )
@@ -416,8 +421,19 @@ class Proxy:
         branch: str,
     ) -> None:
         address = await self.resolver.resolve(hop)
-        if address is None:
-            return
+        if address is not None:
+            self._ack_to(address, request, routed, target, inbound, branch)
+
+    def _ack_to(
+        self,
+        address: Address,
+        request: Request,
+        routed: Request,
+        target: Target,
+        inbound: Flow,
+        branch: str,
+    ) -> None:
+        """Send the ACK to `address`, rebuilt for another interface if it leaves by one."""
         outbound = flow_of(address)
         if outbound != inbound and self.has_interface(outbound):
             request = forward(
