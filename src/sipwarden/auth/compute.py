@@ -17,25 +17,54 @@ sent (RFC 3261 §22.4); an empty body hashes as the empty string.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 Hash = Callable[[bytes], str]
 
 
-@dataclass(frozen=True, slots=True)
 class DigestInput:
     """What a request-digest is computed over, apart from HA1 and the hash.
 
-    `nc` is the 8-hex-digit nonce-count as sent, `qop` None for an RFC 2069 response.
+    `nc` is the 8-hex-digit nonce-count as sent, `qop` None for an RFC 2069 response. A value
+    (equal by its fields, never changed once made); a plain slotted class because one is made
+    per authenticated request and a frozen dataclass's `__init__` costs several times as much.
     """
 
-    method: str
-    uri: str
-    nonce: str
-    nc: str | None = None
-    cnonce: str | None = None
-    qop: str | None = None
-    body: bytes = b""
+    __slots__ = ("body", "cnonce", "method", "nc", "nonce", "qop", "uri")
+
+    def __init__(
+        self,
+        method: str,
+        uri: str,
+        nonce: str,
+        nc: str | None = None,
+        cnonce: str | None = None,
+        qop: str | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.method = method
+        self.uri = uri
+        self.nonce = nonce
+        self.nc = nc
+        self.cnonce = cnonce
+        self.qop = qop
+        self.body = body
+
+    def _fields(self) -> tuple[str, str, str, str | None, str | None, str | None, bytes]:
+        return (self.method, self.uri, self.nonce, self.nc, self.cnonce, self.qop, self.body)
+
+    def __repr__(self) -> str:
+        return (
+            f"DigestInput(method={self.method!r}, uri={self.uri!r}, nonce={self.nonce!r},"
+            f" nc={self.nc!r}, cnonce={self.cnonce!r}, qop={self.qop!r}, body={self.body!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DigestInput):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
 
 
 def session_ha1(h: Hash, ha1: str, nonce: str, cnonce: str) -> str:

@@ -55,7 +55,8 @@ class AuthConfig:
 
     def is_exempt(self, user: str, domain: str) -> bool:
         """True when `user@domain` may claim another identity (see `identity_exempt`)."""
-        return f"{user}@{domain.lower()}" in self.identity_exempt
+        exempt = self.identity_exempt
+        return bool(exempt) and f"{user}@{domain.lower()}" in exempt
 
 
 def _check_algorithms(algorithms: Iterable[str]) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from sipwarden.auth.compute import DigestInput, Hash, request_digest, session_ha1
 from sipwarden.auth.config import SESS_SUFFIX, AuthConfig, canonical_algorithm
 from sipwarden.auth.hashes import hash_function
-from sipwarden.auth.nonce import Nonces
+from sipwarden.auth.nonce import HmacSha256, Nonces
 from sipwarden.auth.outcome import Authenticated, Challenged, Failed, FailReason
 from sipwarden.auth.store import UserRecord
 from sipwarden.errors import LocalError, ParseError
@@ -60,7 +60,7 @@ class DigestAuth:
     `hashes.hash_function`; tests pass a wrapper to count the hashing work.
     """
 
-    __slots__ = ("_config", "_hasher", "_nonces", "_secret", "_templates")
+    __slots__ = ("_config", "_dummy_mac", "_hasher", "_nonces", "_templates")
 
     def __init__(
         self,
@@ -71,7 +71,7 @@ class DigestAuth:
         hasher: Callable[[str], Hash] = hash_function,
     ) -> None:
         self._config = config
-        self._secret = secret
+        self._dummy_mac = HmacSha256(secret)
         self._nonces = Nonces(secret, config.nonce_ttl, random_bytes)
         self._hasher = hasher
         # (realm, algorithm, stale) -> the challenge text before and after the nonce.
@@ -129,13 +129,13 @@ class DigestAuth:
         early = self._precheck(request, realm, creds)
         if isinstance(early, Failed):
             return early
-        username, algorithm, digest_input = early
+        username, algorithm, digest_input, response = early
         check = self._nonces.check(digest_input.nonce, realm, now)
         if check.status == "invalid":
             return Failed(stale=False, reason="nonce_invalid")
         known = _is_account(record, username, realm)
         stored = record.ha1.get(_base(algorithm)) if known and record is not None else None
-        if not self._response_matches(username, realm, algorithm, stored, creds, digest_input):
+        if not self._response_matches(username, realm, algorithm, stored, response, digest_input):
             return Failed(stale=False, reason=_miss_reason(known, stored))
         if check.status == "stale":
             return Failed(stale=True, reason="stale_nonce")
@@ -176,47 +176,52 @@ class DigestAuth:
 
     def _precheck(
         self, request: Request, realm: str, creds: Credentials
-    ) -> Failed | tuple[str, str, DigestInput]:
-        """The checks that need no user record: (username, algorithm, input) or Failed."""
-        username, nonce, uri = creds.username, creds.nonce, creds.uri
-        if username is None or nonce is None or uri is None or creds.response is None:
-            return Failed(stale=False, reason="malformed")
+    ) -> Failed | tuple[str, str, DigestInput, str]:
+        """The checks that need no user record: (username, algorithm, input, response) or
+        Failed. The directives are read from one dict (the first of each name, as
+        `Credentials.get` reads them) instead of a scan of the params per directive."""
         if not creds.is_digest:
-            return Failed(stale=False, reason="malformed")
-        if not _same_realm(creds.realm, realm):
-            return Failed(stale=False, reason="realm_mismatch")
-        algorithm = canonical_algorithm(creds.algorithm)
+            return Failed(False, "malformed")
+        directives = dict(reversed(creds.params))  # names are lower-case; the first one wins
+        username, nonce = directives.get("username"), directives.get("nonce")
+        uri, response = directives.get("uri"), directives.get("response")
+        if username is None or nonce is None or uri is None or response is None:
+            return Failed(False, "malformed")
+        if not _same_realm(directives.get("realm"), realm):
+            return Failed(False, "realm_mismatch")
+        algorithm = canonical_algorithm(directives.get("algorithm", "MD5"))  # §3.3: MD5 if absent
         if algorithm is None or algorithm not in self._config.algorithms:
-            return Failed(stale=False, reason="algorithm_not_offered")
-        if creds.userhash:
-            return Failed(stale=False, reason="userhash_unsupported")
+            return Failed(False, "algorithm_not_offered")
+        userhash = directives.get("userhash")
+        if userhash is not None and userhash.lower() == "true":
+            return Failed(False, "userhash_unsupported")
         if not _uri_matches(uri, request):
-            return Failed(stale=False, reason="uri_mismatch")
-        problem = self._qop_problem(creds, algorithm)
+            return Failed(False, "uri_mismatch")
+        # The qop token goes into the hash as the client wrote it; offers compare lower-cased.
+        qop, nc, cnonce = directives.get("qop"), directives.get("nc"), directives.get("cnonce")
+        problem = self._qop_problem(qop, nc, cnonce, algorithm)
         if problem is not None:
-            return Failed(stale=False, reason=problem)
-        # The qop token goes into the hash as the client wrote it (creds.qop is lower-cased).
-        qop = creds.get("qop")
-        digest_input = DigestInput(
-            request.method, uri, nonce, creds.nc, creds.cnonce, qop, request.body
-        )
-        return username, algorithm, digest_input
+            return Failed(False, problem)
+        digest_input = DigestInput(request.method, uri, nonce, nc, cnonce, qop, request.body)
+        return username, algorithm, digest_input, response
 
-    def _qop_problem(self, creds: Credentials, algorithm: str) -> FailReason | None:
+    def _qop_problem(
+        self, qop: str | None, nc: str | None, cnonce: str | None, algorithm: str
+    ) -> FailReason | None:
         """RFC 7616 §3.4: qop as offered; with qop, cnonce and a non-zero nc; "-sess" needs a
         cnonce. Without qop offered, RFC 2069 credentials (no qop, no nc) are accepted."""
-        qop, offered = creds.qop, self._config.qop
+        offered = self._config.qop
         if qop is None:
             if offered:
                 return "qop_missing"
-        elif qop not in offered:
+        elif qop.lower() not in offered:
             return "qop_not_offered"
-        elif creds.nc is None or _NC_RE.fullmatch(creds.nc) is None:
+        elif nc is None or _NC_RE.fullmatch(nc) is None:
             return "missing_nc"
-        elif int(creds.nc, 16) == 0:
+        elif int(nc, 16) == 0:
             return "bad_nc"
         needs_cnonce = qop is not None or algorithm.endswith(SESS_SUFFIX)
-        if needs_cnonce and creds.cnonce is None:
+        if needs_cnonce and cnonce is None:
             return "missing_cnonce"
         return None
 
@@ -226,7 +231,7 @@ class DigestAuth:
         realm: str,
         algorithm: str,
         stored: str | None,
-        creds: Credentials,
+        response: str,
         digest_input: DigestInput,
     ) -> bool:
         """The request-digest comparison, doing the same work whether `stored` exists or not."""
@@ -236,14 +241,14 @@ class DigestAuth:
         if algorithm.endswith(SESS_SUFFIX):
             ha1 = session_ha1(h, ha1, digest_input.nonce, digest_input.cnonce or "")
         expected = request_digest(h, ha1, digest_input).encode("ascii")
-        given = (creds.response or "").lower().encode("utf-8", "surrogateescape")
+        given = response.lower().encode("utf-8", "surrogateescape")
         return hmac.compare_digest(expected, given) and stored is not None
 
     def _dummy_ha1(self, h: Hash, algorithm: str, username: str, realm: str) -> str:
         """An HA1-shaped value no client can know: H(HMAC-SHA256(secret, alg, user, realm))."""
         label = "\x00".join((algorithm, username, realm.lower()))
         message = _DUMMY_LABEL + label.encode("utf-8", "surrogateescape")
-        return h(hmac.digest(self._secret, message, "sha256"))  # = hmac.new(...).digest()
+        return h(self._dummy_mac.digest(message))
 
 
 def _challenge_template(

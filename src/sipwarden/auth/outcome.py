@@ -4,11 +4,15 @@ The enumeration rule (project issue #4): whatever reaches the wire (status, reas
 names, realm, stale) is the same for an unknown user and for a known user with a wrong
 password. `Failed.reason` may tell them apart, but it is for logs and ban counters only and must
 never be put in a response.
+
+The three are values (equal and hashed by their fields, never changed once made) written as
+plain slotted classes rather than frozen dataclasses: one or two are made per authenticated
+request, and a frozen dataclass's `__init__` (one `object.__setattr__` per field) costs
+several times as much, interpreted or compiled by mypyc.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 FailReason = Literal[
@@ -32,32 +36,72 @@ FailReason = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
 class Challenged:
     """A 401 / 407 to send (RFC 3261 §22.1, §22.3): `build_response(request, status, reason,
     headers=headers)`. One WWW-Authenticate / Proxy-Authenticate per offered algorithm, in the
     configured order (RFC 8760 §2.4)."""
 
-    status: int
-    reason: str
-    headers: tuple[tuple[str, str], ...]
+    __slots__ = ("headers", "reason", "status")
+
+    def __init__(self, status: int, reason: str, headers: tuple[tuple[str, str], ...]) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+
+    def __repr__(self) -> str:
+        return (
+            f"Challenged(status={self.status!r}, reason={self.reason!r}, headers={self.headers!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Challenged):
+            return NotImplemented
+        return (self.status, self.reason, self.headers) == (
+            other.status,
+            other.reason,
+            other.headers,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.reason, self.headers))
 
 
-@dataclass(frozen=True, slots=True)
 class Authenticated:
     """The credentials are good. Before trusting them the adapter must record the nonce-count:
     `await store.advance(nonce, nc, nonce_expires, now)`; False means a replay (answer with a
     fresh challenge, stale=True)."""
 
-    user: str
-    realm: str
-    algorithm: str
-    nonce: str
-    nc: int
-    nonce_expires: float
+    __slots__ = ("algorithm", "nc", "nonce", "nonce_expires", "realm", "user")
+
+    def __init__(
+        self, user: str, realm: str, algorithm: str, nonce: str, nc: int, nonce_expires: float
+    ) -> None:
+        self.user = user
+        self.realm = realm
+        self.algorithm = algorithm
+        self.nonce = nonce
+        self.nc = nc
+        self.nonce_expires = nonce_expires
+
+    def _fields(self) -> tuple[str, str, str, str, int, float]:
+        return (self.user, self.realm, self.algorithm, self.nonce, self.nc, self.nonce_expires)
+
+    def __repr__(self) -> str:
+        return (
+            f"Authenticated(user={self.user!r}, realm={self.realm!r},"
+            f" algorithm={self.algorithm!r}, nonce={self.nonce!r}, nc={self.nc!r},"
+            f" nonce_expires={self.nonce_expires!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Authenticated):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
 
 
-@dataclass(frozen=True, slots=True)
 class Failed:
     """The credentials are not good. Answer with `challenge(..., stale=failed.stale)`.
 
@@ -66,8 +110,22 @@ class Failed:
     docstring): never put it on the wire.
     """
 
-    stale: bool
-    reason: FailReason
+    __slots__ = ("reason", "stale")
+
+    def __init__(self, stale: bool, reason: FailReason) -> None:
+        self.stale = stale
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Failed(stale={self.stale!r}, reason={self.reason!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Failed):
+            return NotImplemented
+        return self.stale == other.stale and self.reason == other.reason
+
+    def __hash__(self) -> int:
+        return hash((self.stale, self.reason))
 
 
 Verdict = Authenticated | Failed

@@ -6,17 +6,34 @@ The authenticator is sans-IO: the adapter reads the user's record from a `Creden
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 
-@dataclass(frozen=True, slots=True)
 class UserRecord:
-    """One SIP account: `user@domain`, HA1 per algorithm name (see hashes.ALGORITHMS)."""
+    """One SIP account: `user@domain`, HA1 per algorithm name (see hashes.ALGORITHMS).
 
-    user: str
-    domain: str
-    ha1: dict[str, str] = field(default_factory=dict)
+    A value (equal by its fields, never changed once made); a plain slotted class because the
+    store makes one per authenticated request and a frozen dataclass's `__init__` costs
+    several times as much.
+    """
+
+    __slots__ = ("domain", "ha1", "user")
+
+    def __init__(self, user: str, domain: str, ha1: dict[str, str] | None = None) -> None:
+        self.user = user
+        self.domain = domain
+        self.ha1: dict[str, str] = {} if ha1 is None else ha1
+
+    def __repr__(self) -> str:
+        return f"UserRecord(user={self.user!r}, domain={self.domain!r}, ha1={self.ha1!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UserRecord):
+            return NotImplemented
+        return (self.user, self.domain, self.ha1) == (other.user, other.domain, other.ha1)
+
+    def __hash__(self) -> int:
+        return hash((self.user, self.domain))  # the HA1 dict is not hashable; equal records agree
 
 
 class CredentialStore(Protocol):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sipwarden.errors import LocalError
 
@@ -17,7 +16,6 @@ from sipwarden.errors import LocalError
 DEFAULT_Q = 1.0
 
 
-@dataclass(frozen=True, slots=True)
 class Binding:
     """A contact bound to `aor` until `expires_at`.
 
@@ -28,20 +26,89 @@ class Binding:
     (`str(Address)`, e.g. "udp:192.0.2.1:5060"); `instance` and `reg_id` are the Contact's
     `+sip.instance` and `reg-id` (RFC 5626 §4.1); `registered_at` is when the contact was first
     bound (kept across refreshes).
+
+    A value: equal and hashed by its fields, never changed once made (the stores compare the
+    set a REGISTER leaves with the stored one to write only what changed). A plain slotted
+    class rather than a frozen dataclass: one is made per stored row read and per Contact
+    registered, and a frozen dataclass's `__init__` (one `object.__setattr__` per field) costs
+    several times as much.
     """
 
-    aor: str
-    contact: str
-    expires_at: float
-    q: float | None = None
-    call_id: str = ""
-    cseq: int = 0
-    path: tuple[str, ...] = ()
-    source: str | None = None
-    instance: str | None = None
-    reg_id: int | None = None
-    user_agent: str | None = None
-    registered_at: float = 0.0
+    __slots__ = (
+        "aor",
+        "call_id",
+        "contact",
+        "cseq",
+        "expires_at",
+        "instance",
+        "path",
+        "q",
+        "reg_id",
+        "registered_at",
+        "source",
+        "user_agent",
+    )
+
+    def __init__(
+        self,
+        aor: str,
+        contact: str,
+        expires_at: float,
+        q: float | None = None,
+        call_id: str = "",
+        cseq: int = 0,
+        path: tuple[str, ...] = (),
+        source: str | None = None,
+        instance: str | None = None,
+        reg_id: int | None = None,
+        user_agent: str | None = None,
+        registered_at: float = 0.0,
+    ) -> None:
+        self.aor = aor
+        self.contact = contact
+        self.expires_at = expires_at
+        self.q = q
+        self.call_id = call_id
+        self.cseq = cseq
+        self.path = path
+        self.source = source
+        self.instance = instance
+        self.reg_id = reg_id
+        self.user_agent = user_agent
+        self.registered_at = registered_at
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.aor,
+            self.contact,
+            self.expires_at,
+            self.q,
+            self.call_id,
+            self.cseq,
+            self.path,
+            self.source,
+            self.instance,
+            self.reg_id,
+            self.user_agent,
+            self.registered_at,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Binding(aor={self.aor!r}, contact={self.contact!r},"
+            f" expires_at={self.expires_at!r}, q={self.q!r}, call_id={self.call_id!r},"
+            f" cseq={self.cseq!r}, path={self.path!r}, source={self.source!r},"
+            f" instance={self.instance!r}, reg_id={self.reg_id!r},"
+            f" user_agent={self.user_agent!r}, registered_at={self.registered_at!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Binding):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
 
     def remaining(self, now: float) -> int:
         """Whole seconds left at `now`, rounded down, never negative (the `expires` we report)."""
@@ -61,7 +128,10 @@ def lookup_order(binding: Binding) -> tuple[float, float, str]:
 
 def sorted_bindings(bindings: Iterable[Binding]) -> list[Binding]:
     """`bindings` in lookup order (see `lookup_order`)."""
-    return sorted(bindings, key=lookup_order)
+    ordered = list(bindings)
+    if len(ordered) > 1:  # most AoRs have one binding: nothing to sort, no key to compute
+        ordered.sort(key=lookup_order)
+    return ordered
 
 
 def check_binding_set(aor: str, bindings: list[Binding]) -> None:

@@ -83,7 +83,7 @@ def wanted_contacts(
         one = wanted_contact(contact, expires_header, config)
         if one.expires and is_self(one.uri):
             raise Refusal(403, "Contact points at this proxy", "self-contact")
-        if any(one.uri == other.uri for other in wanted):
+        if wanted and any(one.uri == other.uri for other in wanted):  # usually one Contact
             raise Refusal(400, "Contact listed twice", "duplicate-contact")
         wanted.append(one)
     return wanted
@@ -92,6 +92,10 @@ def wanted_contacts(
 def wanted_contact(
     contact: NameAddr, expires_header: int | None, config: RegistrarConfig
 ) -> WantedContact:
+    if not contact.params:  # no expires, q, +sip.instance or reg-id: nothing to look up
+        requested = config.default_expires if expires_header is None else expires_header
+        expires = granted_expires(requested, config)
+        return WantedContact(contact.uri_text, contact.uri, expires, None, None, None)
     requested = requested_expires(contact, expires_header, config)
     return WantedContact(
         contact.uri_text,

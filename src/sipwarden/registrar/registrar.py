@@ -106,8 +106,8 @@ class Registrar:
         return new
 
     def _origin(self, request: Request, aor: str, source: str | None, now: float) -> _Origin:
-        request.paths  # noqa: B018  (RFC 3327 §5.3: Path values are stored; a bad one is 400)
-        path = tuple(request.values("path"))
+        # RFC 3327 §5.3: Path values are stored; parsing them is the check (a bad one is 400).
+        path = tuple(request.values("path")) if request.paths else ()
         agent = request.header("user-agent")
         return _Origin(aor, request.call_id, request.cseq.seq, path, source, agent, now)
 

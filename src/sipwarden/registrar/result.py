@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sipwarden.errors import RemoteError
 from sipwarden.location.binding import Binding, sorted_bindings
 from sipwarden.sip.message import Request
@@ -17,16 +15,46 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-@dataclass(frozen=True, slots=True)
 class RegisterResult:
     """What to answer: `status`, `reason`, extra `headers`; `code` names the outcome ("ok" for a
-    200); `bindings` are the AoR's bindings after a 200, in lookup order (empty otherwise)."""
+    200); `bindings` are the AoR's bindings after a 200, in lookup order (empty otherwise).
 
-    status: int
-    reason: str
-    headers: Headers = ()
-    code: str = "ok"
-    bindings: tuple[Binding, ...] = ()
+    A value (equal by its fields, never changed once made); a plain slotted class because one
+    is made per REGISTER and a frozen dataclass's `__init__` costs several times as much.
+    """
+
+    __slots__ = ("bindings", "code", "headers", "reason", "status")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Headers = (),
+        code: str = "ok",
+        bindings: tuple[Binding, ...] = (),
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.code = code
+        self.bindings = bindings
+
+    def _fields(self) -> tuple[int, str, Headers, str, tuple[Binding, ...]]:
+        return (self.status, self.reason, self.headers, self.code, self.bindings)
+
+    def __repr__(self) -> str:
+        return (
+            f"RegisterResult(status={self.status!r}, reason={self.reason!r},"
+            f" headers={self.headers!r}, code={self.code!r}, bindings={self.bindings!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RegisterResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
 
 
 class Refusal(RemoteError):
@@ -58,7 +86,7 @@ def accepted(
     ordered = sorted_bindings(bindings)
     headers = [("Contact", contact_value(b, now)) for b in ordered]
     headers.append(("Date", http_date(now) if date is None else date))
-    if "path" in request.supported:
+    if request.has("supported") and "path" in request.supported:
         headers.extend(("Path", value) for value in request.values("path"))
         headers.append(("Supported", "path"))
     return RegisterResult(200, "OK", tuple(headers), "ok", tuple(ordered))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sipwarden.auth.digest_auth import Authenticated, DigestAuth
 from sipwarden.auth.nonce_counts import NonceCountStore, SqliteNonceCounts
@@ -57,6 +57,18 @@ class Registration:
     registrar: Registrar
     wallclock: Callable[[], float]
     guard: Guard | None = None
+    # Worked out once from the fields above (they never change): the credential check every
+    # REGISTER goes through, and the two stores when they share one SQLite database.
+    _check: CredentialCheck = field(init=False, repr=False, compare=False)
+    _one_db: tuple[SqliteNonceCounts, SqliteLocationStore] | None = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self._check = CredentialCheck(
+            self.auth, self.users, self.nonce_counts, self.wallclock, self.guard
+        )
+        self._one_db = _one_database(self.nonce_counts, self.location)
 
     async def answer(self, request: Request, received: Received) -> Response:
         """The final response to one REGISTER (never raises on the peer's input)."""
@@ -71,7 +83,9 @@ class Registration:
     def _precheck(self, request: Request) -> Response | None:
         if not self.locality.is_local(request.uri):
             return build_response(request, 403, "Domain Not Served Here")
-        unsupported = [tag for tag in request.require if tag.lower() not in SUPPORTED]
+        # Most REGISTERs carry no Require: skip parsing the (absent) token list.
+        required = request.require if request.has("require") else []
+        unsupported = [tag for tag in required if tag.lower() not in SUPPORTED]
         if unsupported:
             headers = [("Unsupported", ", ".join(unsupported))]
             return build_response(request, 420, "Bad Extension", headers=headers)
@@ -83,7 +97,7 @@ class Registration:
     async def _authenticated(self, request: Request, received: Received) -> Response:
         realm = normalize_host(request.to.uri.host)  # type: ignore[union-attr]  # checked above
         now = self.wallclock()
-        one_db = _one_database(self.nonce_counts, self.location)
+        one_db = self._one_db
         if one_db is not None:
             return await self._in_one_transaction(request, realm, now, received, one_db)
         outcome = await self._authenticate(request, realm, now, received)
@@ -166,7 +180,7 @@ class Registration:
         return self._credentials().challenge(request, realm, proxy=False, stale=stale)
 
     def _credentials(self) -> CredentialCheck:
-        return CredentialCheck(self.auth, self.users, self.nonce_counts, self.wallclock, self.guard)
+        return self._check
 
     async def _register(self, request: Request, received: Received, now: float) -> Response:
         aor = aor_of(request.to.uri)

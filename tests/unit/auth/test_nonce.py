@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from sipwarden.auth.nonce import NonceCheck, Nonces
+from sipwarden.auth.nonce import HmacSha256, NonceCheck, Nonces
 from sipwarden.errors import LocalError
 
 from .helpers import NOW, REALM, SECRET, FakeRandom
@@ -138,3 +138,12 @@ def test_bad_arguments() -> None:
         Nonces(SECRET, 0.0)
     with pytest.raises(LocalError):
         Nonces(SECRET, TTL, lambda n: b"\x00" * (n - 1)).issue(REALM, NOW)
+
+
+@pytest.mark.parametrize("key_size", [16, 32, 63, 64, 65, 200])
+@pytest.mark.parametrize("message", [b"", b"x", bytes(range(256)) * 3])
+def test_the_keyed_mac_is_rfc2104_hmac_sha256(key_size: int, message: bytes) -> None:
+    key = bytes((7 * i + 3) % 256 for i in range(key_size))
+    mac = HmacSha256(key)
+    assert mac.digest(message) == hmac.digest(key, message, "sha256")
+    assert mac.digest(message) == mac.digest(message)  # the primed states are never consumed
