@@ -119,6 +119,11 @@ class Proxy:
     _flows: frozenset[Flow] = field(default=frozenset(), init=False, repr=False, compare=False)
     _flows_of: ProxyIdentity | None = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Set here too: a mypyc-compiled dataclass leaves init=False fields unset.
+        self._flows = frozenset()
+        self._flows_of = None
+
     def swap_routing(self, routing: Routing, now: float) -> None:
         """Install new routing tables whole (a reload); gateway health carries over."""
         health = HealthTracker(routing.gateways.values(), now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import sipwarden.registrar.registrar as registrar_module
 from sipwarden.errors import LocalError
 from sipwarden.sip import Request, Uri, build_response, parse_message, parse_uri
 
@@ -301,6 +302,10 @@ def test_one_registrar_dates_each_answer_by_its_own_second() -> None:
     ]
 
 
+@pytest.mark.skipif(
+    not registrar_module.__file__ or not registrar_module.__file__.endswith(".py"),
+    reason="counts calls through the module's globals, which a compiled module binds at build",
+)
 def test_a_refresh_finds_its_binding_by_text_without_parsing_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
