@@ -13,8 +13,9 @@ same directly between the phones; SIPp's whole-millisecond clock makes a median 
 Scenarios: `register` (REGISTER, 401, REGISTER with digest, 200), `call` (INVITE 180 200 ACK
 BYE 200 to a registered phone over UDP), `call-tcp` (the same over TCP).
 `--find-max` adds the highest rate each proxy sustains for `--seconds`: no failed call, and
-the calls done in the time offered (10 % slack; a doubling then bisecting search; slow); `--memory N` registers N contacts and reports the
-resident memory of each proxy and the bytes per contact.
+the calls done in the time offered (10 % slack; a doubling then bisecting search; slow);
+`--memory N` registers N contacts and reports the resident memory of each proxy and the bytes
+per contact.
 
 Usage: python benchmarks/vs_kamailio.py [--scenarios register,call,call-tcp] [--rate 300]
        [--seconds 15] [--find-max] [--memory 100000]
