@@ -17,19 +17,30 @@ sent (RFC 3261 §22.4); an empty body hashes as the empty string.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar, Final
+
+from sipwarden.value import Value
 
 Hash = Callable[[bytes], str]
 
 
-class DigestInput:
+class DigestInput(Value):
     """What a request-digest is computed over, apart from HA1 and the hash.
 
     `nc` is the 8-hex-digit nonce-count as sent, `qop` None for an RFC 2069 response. A value
-    (equal by its fields, never changed once made); a plain slotted class because one is made
-    per authenticated request and a frozen dataclass's `__init__` costs several times as much.
+    (equal by its fields, never changed once made); a `Value` rather than a frozen dataclass
+    because one is made per authenticated request (see sipwarden/value.py).
     """
 
     __slots__ = ("body", "cnonce", "method", "nc", "nonce", "qop", "uri")
+    _names: ClassVar[tuple[str, ...]] = ("method", "uri", "nonce", "nc", "cnonce", "qop", "body")
+    method: Final[str]
+    uri: Final[str]
+    nonce: Final[str]
+    nc: Final[str | None]
+    cnonce: Final[str | None]
+    qop: Final[str | None]
+    body: Final[bytes]
 
     def __init__(
         self,
@@ -49,22 +60,8 @@ class DigestInput:
         self.qop = qop
         self.body = body
 
-    def _fields(self) -> tuple[str, str, str, str | None, str | None, str | None, bytes]:
+    def _fields(self) -> tuple[object, ...]:
         return (self.method, self.uri, self.nonce, self.nc, self.cnonce, self.qop, self.body)
-
-    def __repr__(self) -> str:
-        return (
-            f"DigestInput(method={self.method!r}, uri={self.uri!r}, nonce={self.nonce!r},"
-            f" nc={self.nc!r}, cnonce={self.cnonce!r}, qop={self.qop!r}, body={self.body!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DigestInput):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
 
 
 def session_ha1(h: Hash, ha1: str, nonce: str, cnonce: str) -> str:

@@ -6,14 +6,15 @@ password. `Failed.reason` may tell them apart, but it is for logs and ban counte
 never be put in a response.
 
 The three are values (equal and hashed by their fields, never changed once made) written as
-plain slotted classes rather than frozen dataclasses: one or two are made per authenticated
-request, and a frozen dataclass's `__init__` (one `object.__setattr__` per field) costs
-several times as much, interpreted or compiled by mypyc.
+`Value` subclasses rather than frozen dataclasses: one or two are made per authenticated
+request (see sipwarden/value.py).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Final, Literal
+
+from sipwarden.value import Value
 
 FailReason = Literal[
     "realm_mismatch",  # credentials for another realm (RFC 3261 §22.4)
@@ -36,42 +37,46 @@ FailReason = Literal[
 ]
 
 
-class Challenged:
+class Challenged(Value):
     """A 401 / 407 to send (RFC 3261 §22.1, §22.3): `build_response(request, status, reason,
     headers=headers)`. One WWW-Authenticate / Proxy-Authenticate per offered algorithm, in the
     configured order (RFC 8760 §2.4)."""
 
     __slots__ = ("headers", "reason", "status")
+    _names: ClassVar[tuple[str, ...]] = ("status", "reason", "headers")
+    status: Final[int]
+    reason: Final[str]
+    headers: Final[tuple[tuple[str, str], ...]]
 
     def __init__(self, status: int, reason: str, headers: tuple[tuple[str, str], ...]) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
 
-    def __repr__(self) -> str:
-        return (
-            f"Challenged(status={self.status!r}, reason={self.reason!r}, headers={self.headers!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Challenged):
-            return NotImplemented
-        return (self.status, self.reason, self.headers) == (
-            other.status,
-            other.reason,
-            other.headers,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.status, self.reason, self.headers))
+    def _fields(self) -> tuple[object, ...]:
+        return (self.status, self.reason, self.headers)
 
 
-class Authenticated:
+class Authenticated(Value):
     """The credentials are good. Before trusting them the adapter must record the nonce-count:
     `await store.advance(nonce, nc, nonce_expires, now)`; False means a replay (answer with a
     fresh challenge, stale=True)."""
 
     __slots__ = ("algorithm", "nc", "nonce", "nonce_expires", "realm", "user")
+    _names: ClassVar[tuple[str, ...]] = (
+        "user",
+        "realm",
+        "algorithm",
+        "nonce",
+        "nc",
+        "nonce_expires",
+    )
+    user: Final[str]
+    realm: Final[str]
+    algorithm: Final[str]
+    nonce: Final[str]
+    nc: Final[int]
+    nonce_expires: Final[float]
 
     def __init__(
         self, user: str, realm: str, algorithm: str, nonce: str, nc: int, nonce_expires: float
@@ -83,26 +88,11 @@ class Authenticated:
         self.nc = nc
         self.nonce_expires = nonce_expires
 
-    def _fields(self) -> tuple[str, str, str, str, int, float]:
+    def _fields(self) -> tuple[object, ...]:
         return (self.user, self.realm, self.algorithm, self.nonce, self.nc, self.nonce_expires)
 
-    def __repr__(self) -> str:
-        return (
-            f"Authenticated(user={self.user!r}, realm={self.realm!r},"
-            f" algorithm={self.algorithm!r}, nonce={self.nonce!r}, nc={self.nc!r},"
-            f" nonce_expires={self.nonce_expires!r})"
-        )
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Authenticated):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-
-class Failed:
+class Failed(Value):
     """The credentials are not good. Answer with `challenge(..., stale=failed.stale)`.
 
     `stale` is True only when the response was right but the nonce had expired (RFC 7616 §3.3:
@@ -111,21 +101,16 @@ class Failed:
     """
 
     __slots__ = ("reason", "stale")
+    _names: ClassVar[tuple[str, ...]] = ("stale", "reason")
+    stale: Final[bool]
+    reason: Final[FailReason]
 
     def __init__(self, stale: bool, reason: FailReason) -> None:
         self.stale = stale
         self.reason = reason
 
-    def __repr__(self) -> str:
-        return f"Failed(stale={self.stale!r}, reason={self.reason!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Failed):
-            return NotImplemented
-        return self.stale == other.stale and self.reason == other.reason
-
-    def __hash__(self) -> int:
-        return hash((self.stale, self.reason))
+    def _fields(self) -> tuple[object, ...]:
+        return (self.stale, self.reason)
 
 
 Verdict = Authenticated | Failed

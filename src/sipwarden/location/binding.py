@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import ClassVar, Final
 
 from sipwarden.errors import LocalError
+from sipwarden.value import Value
 
 # A Contact without q ranks as q=1.0: RFC 3261 leaves the default open (§20.10), and the
 # usual reading (HTTP's, which SIP borrowed q from) is "fully preferred".
 DEFAULT_Q = 1.0
 
 
-class Binding:
+class Binding(Value):
     """A contact bound to `aor` until `expires_at`.
 
     `aor` is canonical (`sipwarden.registrar.aor_of`); `contact` is the Contact URI text as the UA
@@ -28,10 +30,9 @@ class Binding:
     bound (kept across refreshes).
 
     A value: equal and hashed by its fields, never changed once made (the stores compare the
-    set a REGISTER leaves with the stored one to write only what changed). A plain slotted
-    class rather than a frozen dataclass: one is made per stored row read and per Contact
-    registered, and a frozen dataclass's `__init__` (one `object.__setattr__` per field) costs
-    several times as much.
+    set a REGISTER leaves with the stored one to write only what changed). A `Value` rather
+    than a frozen dataclass: one is made per stored row read and per Contact registered (see
+    sipwarden/value.py).
     """
 
     __slots__ = (
@@ -48,6 +49,32 @@ class Binding:
         "source",
         "user_agent",
     )
+    _names: ClassVar[tuple[str, ...]] = (
+        "aor",
+        "contact",
+        "expires_at",
+        "q",
+        "call_id",
+        "cseq",
+        "path",
+        "source",
+        "instance",
+        "reg_id",
+        "user_agent",
+        "registered_at",
+    )
+    aor: Final[str]
+    contact: Final[str]
+    expires_at: Final[float]
+    q: Final[float | None]
+    call_id: Final[str]
+    cseq: Final[int]
+    path: Final[tuple[str, ...]]
+    source: Final[str | None]
+    instance: Final[str | None]
+    reg_id: Final[int | None]
+    user_agent: Final[str | None]
+    registered_at: Final[float]
 
     def __init__(
         self,
@@ -92,23 +119,6 @@ class Binding:
             self.user_agent,
             self.registered_at,
         )
-
-    def __repr__(self) -> str:
-        return (
-            f"Binding(aor={self.aor!r}, contact={self.contact!r},"
-            f" expires_at={self.expires_at!r}, q={self.q!r}, call_id={self.call_id!r},"
-            f" cseq={self.cseq!r}, path={self.path!r}, source={self.source!r},"
-            f" instance={self.instance!r}, reg_id={self.reg_id!r},"
-            f" user_agent={self.user_agent!r}, registered_at={self.registered_at!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Binding):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
 
     def remaining(self, now: float) -> int:
         """Whole seconds left at `now`, rounded down, never negative (the `expires` we report)."""

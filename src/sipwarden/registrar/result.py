@@ -6,24 +6,33 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Final
+
 from sipwarden.errors import RemoteError
 from sipwarden.location.binding import Binding, sorted_bindings
 from sipwarden.sip.message import Request
+from sipwarden.value import Value
 
 Headers = tuple[tuple[str, str], ...]
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-class RegisterResult:
+class RegisterResult(Value):
     """What to answer: `status`, `reason`, extra `headers`; `code` names the outcome ("ok" for a
     200); `bindings` are the AoR's bindings after a 200, in lookup order (empty otherwise).
 
-    A value (equal by its fields, never changed once made); a plain slotted class because one
-    is made per REGISTER and a frozen dataclass's `__init__` costs several times as much.
+    A value (equal by its fields, never changed once made); a `Value` rather than a frozen
+    dataclass because one is made per REGISTER (see sipwarden/value.py).
     """
 
     __slots__ = ("bindings", "code", "headers", "reason", "status")
+    _names: ClassVar[tuple[str, ...]] = ("status", "reason", "headers", "code", "bindings")
+    status: Final[int]
+    reason: Final[str]
+    headers: Final[Headers]
+    code: Final[str]
+    bindings: Final[tuple[Binding, ...]]
 
     def __init__(
         self,
@@ -39,22 +48,8 @@ class RegisterResult:
         self.code = code
         self.bindings = bindings
 
-    def _fields(self) -> tuple[int, str, Headers, str, tuple[Binding, ...]]:
+    def _fields(self) -> tuple[object, ...]:
         return (self.status, self.reason, self.headers, self.code, self.bindings)
-
-    def __repr__(self) -> str:
-        return (
-            f"RegisterResult(status={self.status!r}, reason={self.reason!r},"
-            f" headers={self.headers!r}, code={self.code!r}, bindings={self.bindings!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RegisterResult):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
 
 
 class Refusal(RemoteError):

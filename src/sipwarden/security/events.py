@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar, Final
+
+from sipwarden.value import Value
 
 
 class Action(StrEnum):
@@ -26,15 +29,31 @@ class EventKind(StrEnum):
     FRAUD_ALERT = "fraud_alert"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The answer to `check_request` or `call_attempt`; `reason` is a reason code."""
+class Verdict(Value):
+    """The answer to `check_request` or `call_attempt`; `reason` is a reason code.
 
-    action: Action
-    reason: str = ""
-    rule: str = ""
-    status: int = 0
-    phrase: str = ""
+    A `Value` (see sipwarden/value.py): one may be made for every request checked.
+    """
+
+    __slots__ = ("action", "phrase", "reason", "rule", "status")
+    _names: ClassVar[tuple[str, ...]] = ("action", "reason", "rule", "status", "phrase")
+    action: Final[Action]
+    reason: Final[str]
+    rule: Final[str]
+    status: Final[int]
+    phrase: Final[str]
+
+    def __init__(
+        self, action: Action, reason: str = "", rule: str = "", status: int = 0, phrase: str = ""
+    ) -> None:
+        self.action = action
+        self.reason = reason
+        self.rule = rule
+        self.status = status
+        self.phrase = phrase
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.action, self.reason, self.rule, self.status, self.phrase)
 
     @property
     def allowed(self) -> bool:

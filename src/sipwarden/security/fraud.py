@@ -9,12 +9,14 @@ after `max_call_seconds`. Every attempt also feeds the account's baseline (see `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar, Final
 
 from sipwarden.security.baseline import Baseline
 from sipwarden.security.config import FraudConfig
 from sipwarden.security.destinations import classify, denied_prefix, normalize
 from sipwarden.security.events import ALLOW, Action, Verdict
 from sipwarden.security.windows import Lru, SlidingLog
+from sipwarden.value import Value
 
 RATE_WINDOW = 60.0  # max_attempts_per_minute
 
@@ -28,12 +30,23 @@ class AccountCalls:
     active: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """The verdict on one call attempt and the baseline alerts (reason, rule) it raised."""
+class Attempt(Value):
+    """The verdict on one call attempt and the baseline alerts (reason, rule) it raised.
 
-    verdict: Verdict
-    alerts: list[tuple[str, str]]
+    A `Value` (see sipwarden/value.py): one is made for every call attempt.
+    """
+
+    __slots__ = ("alerts", "verdict")
+    _names: ClassVar[tuple[str, ...]] = ("verdict", "alerts")
+    verdict: Final[Verdict]
+    alerts: Final[list[tuple[str, str]]]
+
+    def __init__(self, verdict: Verdict, alerts: list[tuple[str, str]]) -> None:
+        self.verdict = verdict
+        self.alerts = alerts
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.verdict, self.alerts)
 
 
 def _reject(reason: str, rule: str, phrase: str) -> Verdict:

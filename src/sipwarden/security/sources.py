@@ -3,8 +3,6 @@ users probed and OPTIONS targets. Each is bounded by its threshold (see `windows
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sipwarden.security.config import SecurityConfig
 from sipwarden.security.windows import DistinctLog, SlidingLog
 
@@ -16,15 +14,28 @@ def method_class(method: str) -> str:
     return CLASS_OF.get(method.upper(), "other")
 
 
-@dataclass(slots=True)
 class Source:
-    """What one address did recently."""
+    """What one address did recently.
 
-    config: SecurityConfig
-    flood: dict[str, SlidingLog] = field(default_factory=dict)
-    failures: SlidingLog | None = None
-    unknown: DistinctLog | None = None
-    options: DistinctLog | None = None
+    Changed in place, so compared by identity; a plain slotted class rather than a dataclass
+    because one is made for every new source address (see sipwarden/value.py).
+    """
+
+    __slots__ = ("config", "failures", "flood", "options", "unknown")
+
+    def __init__(
+        self,
+        config: SecurityConfig,
+        flood: dict[str, SlidingLog] | None = None,
+        failures: SlidingLog | None = None,
+        unknown: DistinctLog | None = None,
+        options: DistinctLog | None = None,
+    ) -> None:
+        self.config = config
+        self.flood: dict[str, SlidingLog] = {} if flood is None else flood
+        self.failures = failures
+        self.unknown = unknown
+        self.options = options
 
     def request(self, method_class: str, now: float) -> int:
         log = self.flood.get(method_class)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sipwarden.auth.digest_auth import Authenticated, DigestAuth
 from sipwarden.auth.nonce_counts import NonceCountStore
@@ -25,15 +24,28 @@ from sipwarden.transport.address import Address
 log = logging.getLogger("sipwarden.auth")
 
 
-@dataclass(slots=True)
 class CredentialCheck:
-    """Checks the Authorization (or Proxy-Authorization) of a request for one realm."""
+    """Checks the Authorization (or Proxy-Authorization) of a request for one realm.
 
-    auth: DigestAuth
-    users: CredentialStore
-    nonce_counts: NonceCountStore
-    wallclock: Callable[[], float]
-    guard: Guard | None = None
+    A plain slotted class rather than a dataclass: the proxy makes one per authenticated
+    request (see sipwarden/value.py). Compared by identity.
+    """
+
+    __slots__ = ("auth", "guard", "nonce_counts", "users", "wallclock")
+
+    def __init__(
+        self,
+        auth: DigestAuth,
+        users: CredentialStore,
+        nonce_counts: NonceCountStore,
+        wallclock: Callable[[], float],
+        guard: Guard | None = None,
+    ) -> None:
+        self.auth = auth
+        self.users = users
+        self.nonce_counts = nonce_counts
+        self.wallclock = wallclock
+        self.guard = guard
 
     async def check(
         self, request: Request, realm: str, *, proxy: bool, source: Address

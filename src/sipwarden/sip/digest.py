@@ -16,10 +16,11 @@ auth-params. This is the message layer only: hashing and nonce checks belong to 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.sip.scan import is_token, quote, split_outside, unquote
+from sipwarden.value import Value
 
 AuthParams = tuple[tuple[str, str], ...]
 
@@ -40,8 +41,7 @@ _FAST_PARAM = rf'[ \t]*{_TOKEN}[ \t]*=[ \t]*(?:"[^"\\]*"|{_TOKEN})[ \t]*'
 _FAST_PARAMS_RE = re.compile(rf"{_FAST_PARAM}(?:,{_FAST_PARAM})*")
 _FAST_PARAM_RE = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:("[^"\\]*")|({_TOKEN}))')
 # Directives RFC 7616 §3.3/§3.4 says are always sent as quoted-strings (Digest scheme only), by
-# class name (a module table rather than a ClassVar: mypyc does not compile a ClassVar default
-# in a slotted dataclass).
+# class name.
 _ALWAYS_QUOTED: dict[str, frozenset[str]] = {
     "Challenge": frozenset({"realm", "nonce", "opaque", "domain", "qop"}),
     "Credentials": frozenset({"username", "realm", "nonce", "uri", "response", "cnonce", "opaque"}),
@@ -49,12 +49,24 @@ _ALWAYS_QUOTED: dict[str, frozenset[str]] = {
 _NONE: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class _AuthValue:
-    """What challenges and credentials share: a scheme and its ordered auth-params."""
+class _AuthValue(Value):
+    """What challenges and credentials share: a scheme and its ordered auth-params.
 
-    scheme: str
-    params: AuthParams
+    A `Value` (see sipwarden/value.py): one is parsed for every authenticated request. As with
+    a dataclass, a Challenge is never equal to Credentials with the same fields.
+    """
+
+    __slots__ = ("params", "scheme")
+    _names: ClassVar[tuple[str, ...]] = ("scheme", "params")
+    scheme: Final[str]
+    params: Final[AuthParams]
+
+    def __init__(self, scheme: str, params: AuthParams) -> None:
+        self.scheme = scheme
+        self.params = params
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.scheme, self.params)
 
     def get(self, name: str) -> str | None:
         """The unquoted value of the first auth-param called `name` (case-insensitive), or None."""
@@ -89,12 +101,13 @@ class _AuthValue:
         return f"{self.scheme} {rendered}" if rendered else self.scheme
 
 
-@dataclass(frozen=True, slots=True)
 class Challenge(_AuthValue):
     """One WWW-Authenticate or Proxy-Authenticate value (RFC 3261 §20.44, §20.27, §22.4).
 
     `params` holds (lower-cased name, unquoted value) pairs in the order written.
     """
+
+    __slots__ = ()
 
     @property
     def realm(self) -> str | None:
@@ -138,12 +151,13 @@ class Challenge(_AuthValue):
         return self._flag("userhash")
 
 
-@dataclass(frozen=True, slots=True)
 class Credentials(_AuthValue):
     """One Authorization or Proxy-Authorization value (RFC 3261 §20.7, §20.28, §22.4).
 
     `params` holds (lower-cased name, unquoted value) pairs in the order written.
     """
+
+    __slots__ = ()
 
     @property
     def username(self) -> str | None:

@@ -19,7 +19,6 @@ stream transport to worker 0 through `relay`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import ipaddress
 import logging
 import ssl
@@ -209,7 +208,7 @@ class Transports:
         if moved:
             request.replace_top_via(self._tcp_via(request.top_via))
             data = request.serialize()
-            destination = Destination(dataclasses.replace(address, transport="TCP"))
+            destination = Destination(Address("TCP", address.host, address.port))
         self.send(data, destination)
         return destination
 

@@ -9,6 +9,7 @@ are datagrams too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.errors import ParseError
 from sipwarden.sip import (
@@ -21,17 +22,33 @@ from sipwarden.sip import (
 )
 from sipwarden.transport.address import Address, Received
 from sipwarden.transport.stamping import stamp_received
+from sipwarden.value import Value
 
 KEEPALIVE = frozenset({b"\r\n", b"\r\n\r\n"})  # RFC 5626 §3.5.1 CRLF keep-alives
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A datagram not handed up: `reason` is a reason code, `reply` bytes to send back or None."""
+class Rejected(Value):
+    """A datagram not handed up: `reason` is a reason code, `reply` bytes to send back or None.
 
-    reason: str
-    detail: str
-    reply: bytes | None = None
+    A `Value` (see sipwarden/value.py): one is made for every keep-alive and bad message.
+    """
+
+    __slots__ = ("detail", "reason", "reply")
+    _names: ClassVar[tuple[str, ...]] = ("reason", "detail", "reply")
+    reason: Final[str]
+    detail: Final[str]
+    reply: Final[bytes | None]
+
+    def __init__(self, reason: str, detail: str, reply: bytes | None = None) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.reply = reply
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.reason, self.detail, self.reply)
+
+
+_KEEPALIVE_REJECTED = Rejected("keepalive", "CRLF keep-alive datagram")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +64,7 @@ def accept_datagram(
 ) -> Received | Rejected:
     """One datagram in; a Received to hand up, or a Rejected with an optional stateless reply."""
     if len(data) <= 4 and data in KEEPALIVE:  # the length first: no hash of every datagram
-        return Rejected("keepalive", "CRLF keep-alive datagram")
+        return _KEEPALIVE_REJECTED
     try:
         message = parse_datagram(data, max_size=limits.max_size, max_headers=limits.max_headers)
         message.validate()

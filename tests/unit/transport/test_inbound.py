@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 from sipwarden.sip import Response, parse_datagram
 from sipwarden.transport.address import Address, Received
 from sipwarden.transport.counters import DropCounters
@@ -56,3 +58,12 @@ def test_counters_snapshot() -> None:
     counters.count("keepalive")
     assert counters["keepalive"] == 2 and counters["other"] == 0
     assert counters.snapshot() == {"keepalive": 2}
+
+
+def test_address_is_a_value_that_survives_pickling() -> None:
+    same = Address("UDP", "192.0.2.7", 40000)
+    assert same == SRC and hash(same) == hash(SRC) and {SRC: 1}[same] == 1
+    assert SRC != LOCAL and SRC != ("UDP", "192.0.2.7", 40000)
+    assert pickle.loads(pickle.dumps(SRC)) == SRC
+    assert repr(SRC) == "Address(transport='UDP', host='192.0.2.7', port=40000)"
+    assert str(Address("TCP", "2001:db8::1", 5060)) == "tcp:[2001:db8::1]:5060"
