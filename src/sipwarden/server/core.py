@@ -19,7 +19,7 @@ from typing import Protocol
 
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.locality import Locality
-from sipwarden.sip import Request, Response, SipUri, build_response
+from sipwarden.sip import Request, Response, SipUri, Uri, build_response
 from sipwarden.storage.errors import StoreUnavailable
 from sipwarden.transaction import InviteServerTransaction
 from sipwarden.transport.address import Received
@@ -50,14 +50,17 @@ class ServerCore:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def handle(self, request: Request, received: Received, transaction: ServerTx) -> None:
-        uri = request.uri
-        to_self = isinstance(uri, SipUri) and uri.user is None and self.locality.is_local(uri)
-        if request.method == "REGISTER" and self.locality.is_local(uri):
+        method = request.method
+        if method == "REGISTER" and self.locality.is_local(request.uri):
             self._spawn(self._answer_async(self.register, request, received, transaction))
-        elif request.method == "OPTIONS" and to_self and not request.routes:
+        elif method == "OPTIONS" and self._to_self(request.uri) and not request.routes:
             self.dispatcher.respond(transaction, self.options_reply(request))
         else:
             self._spawn(self._proxy(request, received, transaction))
+
+    def _to_self(self, uri: Uri) -> bool:
+        """A Request-URI for the proxy itself: ours, without a user part (§11.2)."""
+        return isinstance(uri, SipUri) and uri.user is None and self.locality.is_local(uri)
 
     async def _proxy(self, request: Request, received: Received, transaction: ServerTx) -> None:
         try:

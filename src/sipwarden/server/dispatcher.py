@@ -40,17 +40,20 @@ from sipwarden.transaction import (
     ClientTransaction,
     InviteClientTransaction,
     InviteServerTransaction,
+    LegacyServerKey,
     NonInviteClientTransaction,
     NonInviteServerTransaction,
     RequestReceived,
     ResponseReceived,
     Send,
+    ServerKey,
     TimedOut,
     TimerConfig,
     TransactionTable,
     TransportError,
     client_key,
     client_transaction,
+    server_key,
     server_transaction,
 )
 from sipwarden.transaction.base import Transaction
@@ -62,6 +65,7 @@ log = logging.getLogger(__name__)
 OUTCOMES = logging.getLogger("sipwarden.outcome")  # one line per server transaction outcome
 ServerTx = InviteServerTransaction | NonInviteServerTransaction
 ClientTx = InviteClientTransaction | NonInviteClientTransaction
+ServerTxKey = ServerKey | LegacyServerKey
 
 
 class Sender(Protocol):
@@ -198,26 +202,29 @@ class Dispatcher:
             self.metrics.request(request.method, received.source.transport)
         if self.guard is not None and not self.guard.admit(request, received.source.host):
             return  # dropped silently: nothing to amplify (docs/security.md)
-        transaction = self.table.receive(request, now)
+        key = server_key(request)  # matched here, and the key of a new transaction (§17.2.3)
+        transaction = self.table.receive_request(request, key, now)
         if transaction is not None:
             self._drain_server(transaction, self._served.get(transaction))
         elif request.method == "ACK":
             self._ack(request, received)
         elif request.method == "CANCEL":
-            self._cancel(request, received, now)
+            self._cancel(request, received, now, key)
         else:
-            self._new(request, received, now)
+            self._new(request, received, now, key)
 
-    def _new(self, request: Request, received: Received, now: float) -> None:
-        transaction = self._open(request, received, now)
+    def _new(self, request: Request, received: Received, now: float, key: ServerTxKey) -> None:
+        transaction = self._open(request, received, now, key)
         if self.core is None:
             self.respond(transaction, build_response(request, 503, "Starting Up"))
             return
         self.core.handle(request, received, transaction)
 
-    def _open(self, request: Request, received: Received, now: float) -> ServerTx:
+    def _open(self, request: Request, received: Received, now: float, key: ServerTxKey) -> ServerTx:
         reliable = received.source.reliable
-        transaction = server_transaction(request, reliable=reliable, now=now, config=self.timers)
+        transaction = server_transaction(
+            request, reliable=reliable, now=now, config=self.timers, key=key
+        )
         self.table.add(transaction)
         served = _Served(received, now)
         self._served[transaction] = served
@@ -230,10 +237,10 @@ class Dispatcher:
             return
         self.core.handle_ack(ack, received)
 
-    def _cancel(self, cancel: Request, received: Received, now: float) -> None:
+    def _cancel(self, cancel: Request, received: Received, now: float, key: ServerTxKey) -> None:
         """§9.2 and §16.10: 200 to a CANCEL whose INVITE transaction is found, else 481."""
         target = self.table.match_cancel(cancel)
-        own = self._open(cancel, received, now)
+        own = self._open(cancel, received, now, key)
         if target is None:
             self.respond(own, build_response(cancel, 481, "Call/Transaction Does Not Exist"))
             return

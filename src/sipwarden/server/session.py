@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sipwarden.errors import ParseError
@@ -41,12 +40,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
 class BranchLeg:
-    """What was sent on one branch: the copy and where it went."""
+    """What was sent on one branch: the copy and where it went (a plain slotted class: a
+    dataclass's generated `__init__` stays interpreted on the compiled build)."""
 
-    request: Request
-    destination: Destination
+    __slots__ = ("destination", "request")
+
+    def __init__(self, request: Request, destination: Destination) -> None:
+        self.request = request
+        self.destination = destination
 
 
 class _Ignore:

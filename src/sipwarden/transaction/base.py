@@ -13,23 +13,30 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from sipwarden.errors import LocalError
 from sipwarden.sip import Request, Response
 from sipwarden.transaction.events import (
+    TERMINATED,
+    TRANSPORT_ERROR,
     Discarded,
     Event,
     RequestReceived,
     ResponseReceived,
     Send,
-    Terminated,
     TimedOut,
-    TransportError,
 )
 from sipwarden.transaction.fsm import Action, Input, State, StateMachine, TransitionTable
 from sipwarden.transaction.matching import ClientKey, LegacyServerKey, ServerKey
 from sipwarden.transaction.timers import DEFAULT_TIMERS, Timer, TimerConfig
+
+# A timer and the input its firing is, both ways: `Input[timer.name]` would cost two calls into
+# the interpreted enum module (the `name` property and the metaclass's `__getitem__`) per timer.
+_TIMER_INPUT: Final[dict[Timer, Input]] = {
+    timer: Input[timer.name] for timer in Timer if timer.name in Input.__members__
+}
+_INPUT_TIMER: Final[dict[Input, Timer]] = {i: t for t, i in _TIMER_INPUT.items()}
 
 
 class Transaction:
@@ -120,7 +127,7 @@ class Transaction:
                     del deadlines[timer]
         self._start_timers(state, now)
         if state is State.TERMINATED:
-            self._events.append(Terminated())
+            self._events.append(TERMINATED)
         elif state is State.COMPLETED or state is State.CONFIRMED:
             self._linger()
 
@@ -142,13 +149,19 @@ class Transaction:
             self._deadlines[timer] = now + interval
 
     def _fire_due(self, now: float) -> None:
+        # Runs after every input, mostly to find nothing due among one or two timers: a plain
+        # loop rather than min(..., key=...) (a bound method and a builtin call each time).
         deadlines = self._deadlines
         while deadlines:
-            timer = min(deadlines, key=deadlines.__getitem__)
-            if deadlines[timer] > now:
+            due: Timer | None = None
+            earliest = now
+            for timer, deadline in deadlines.items():
+                if deadline <= earliest and (due is None or deadline < earliest):
+                    due, earliest = timer, deadline  # the first of equal deadlines, as min()
+            if due is None:
                 return
-            del deadlines[timer]
-            self._step(Input[timer.name], now, None)
+            del deadlines[due]
+            self._step(_TIMER_INPUT[due], now, None)
 
     # ----- actions ------------------------------------------------------------------------
     def _perform(
@@ -168,16 +181,16 @@ class Transaction:
             case Action.PASS_UP:
                 self._pass_up(message)
             case Action.RETRANSMIT:
-                timer = Timer[input_.name]
+                timer = _INPUT_TIMER[input_]
                 self._resend()
                 self._arm(timer, now, self.config.backoff(timer, self._intervals[timer]))
             case Action.RETRANSMIT_AT_T2:
                 self._resend()
                 self._arm(Timer.TIMER_E, now, self.config.t2)
             case Action.TIMEOUT:
-                self._events.append(TimedOut(Timer[input_.name], self._timeout_response()))
+                self._events.append(TimedOut(_INPUT_TIMER[input_], self._timeout_response()))
             case Action.REPORT_TRANSPORT_ERROR:
-                self._events.append(TransportError())
+                self._events.append(TRANSPORT_ERROR)
             case _:
                 self._perform_own(action, now, message)
 

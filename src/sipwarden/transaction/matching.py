@@ -1,6 +1,6 @@
 """Transaction keys: which transaction a message belongs to (RFC 3261 §17.1.3, §17.2.3, §9.2).
 
-How this works: a key is a small frozen value computed once from a message, so matching is a dict
+How this works: a key is a small immutable value computed once from a message, so matching is a dict
 lookup. A response matches a client transaction by the branch of its top Via and its CSeq method
 (§17.1.3). A request matches a server transaction by branch, sent-by and method, an ACK counting
 as INVITE (§17.2.3); when the branch lacks the magic cookie (an RFC 2543 client) the key is made
@@ -15,40 +15,125 @@ written: a retransmission repeats it exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.errors import LocalError
 from sipwarden.sip import Request, Response, Via
+from sipwarden.value import Value
+
+# The keys are `Value`s (sipwarden/value.py) with their own equality and hash: every message
+# builds one and looks it up in the table's dict, which hashes it and, on a hit, compares it with
+# the stored key. Comparing the fields one by one, instead of through `Value`'s tuples of them,
+# is what makes that lookup cheap. `!=` (used by nothing on the hot path) stays `Value`'s.
 
 
-@dataclass(frozen=True, slots=True)
-class ClientKey:
+class ClientKey(Value):
     """§17.1.3: the branch of the top Via of the request, and the method it was sent with."""
 
-    branch: str
-    method: str
+    __slots__ = ("branch", "method")
+    _names: ClassVar[tuple[str, ...]] = ("branch", "method")
+
+    def __init__(self, branch: str, method: str) -> None:
+        self.branch: Final = branch
+        self.method: Final = method
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.branch, self.method)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ClientKey:
+            return NotImplemented
+        return self.branch == other.branch and self.method == other.method
+
+    def __hash__(self) -> int:
+        return hash((self.branch, self.method))
 
 
-@dataclass(frozen=True, slots=True)
-class ServerKey:
+class ServerKey(Value):
     """§17.2.3 for a branch that starts with the magic cookie z9hG4bK."""
 
-    branch: str
-    sent_by: str
-    method: str
+    __slots__ = ("branch", "method", "sent_by")
+    _names: ClassVar[tuple[str, ...]] = ("branch", "sent_by", "method")
+
+    def __init__(self, branch: str, sent_by: str, method: str) -> None:
+        self.branch: Final = branch
+        self.sent_by: Final = sent_by
+        self.method: Final = method
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.branch, self.sent_by, self.method)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ServerKey:
+            return NotImplemented
+        return (
+            self.branch == other.branch
+            and self.sent_by == other.sent_by
+            and self.method == other.method
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.branch, self.sent_by, self.method))
 
 
-@dataclass(frozen=True, slots=True)
-class LegacyServerKey:
+class LegacyServerKey(Value):
     """§17.2.3's fallback for requests from RFC 2543 elements (no magic cookie)."""
 
-    request_uri: str
-    to_tag: str | None
-    from_tag: str | None
-    call_id: str
-    cseq: int
-    method: str
-    top_via: tuple[object, ...]
+    __slots__ = ("call_id", "cseq", "from_tag", "method", "request_uri", "to_tag", "top_via")
+    _names: ClassVar[tuple[str, ...]] = (
+        "request_uri",
+        "to_tag",
+        "from_tag",
+        "call_id",
+        "cseq",
+        "method",
+        "top_via",
+    )
+
+    def __init__(
+        self,
+        request_uri: str,
+        to_tag: str | None,
+        from_tag: str | None,
+        call_id: str,
+        cseq: int,
+        method: str,
+        top_via: tuple[object, ...],
+    ) -> None:
+        self.request_uri: Final = request_uri
+        self.to_tag: Final = to_tag
+        self.from_tag: Final = from_tag
+        self.call_id: Final = call_id
+        self.cseq: Final = cseq
+        self.method: Final = method
+        self.top_via: Final = top_via
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.request_uri,
+            self.to_tag,
+            self.from_tag,
+            self.call_id,
+            self.cseq,
+            self.method,
+            self.top_via,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not LegacyServerKey:
+            return NotImplemented
+        return (  # the fields most likely to differ first
+            self.call_id == other.call_id
+            and self.cseq == other.cseq
+            and self.method == other.method
+            and self.from_tag == other.from_tag
+            and self.to_tag == other.to_tag
+            and self.request_uri == other.request_uri
+            and self.top_via == other.top_via
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
 
 
 TransactionKey = ClientKey | ServerKey | LegacyServerKey

@@ -20,7 +20,7 @@ from sipwarden.transaction.fsm import Input as I
 from sipwarden.transaction.fsm import State as S
 from sipwarden.transaction.fsm import Transition as T
 from sipwarden.transaction.fsm import TransitionTable
-from sipwarden.transaction.matching import server_key
+from sipwarden.transaction.matching import LegacyServerKey, ServerKey, server_key
 from sipwarden.transaction.timers import DEFAULT_TIMERS, Timer, TimerConfig
 
 INVITE_SERVER_TRANSITIONS: TransitionTable = {
@@ -102,10 +102,12 @@ class ServerTransaction(Transaction):
         reliable: bool,
         now: float,
         config: TimerConfig = DEFAULT_TIMERS,
+        key: ServerKey | LegacyServerKey | None = None,
     ) -> None:
+        """`key` is `server_key(request)`, when the caller has computed it already."""
         if request.method == "ACK" or (request.method == "INVITE") != self.FOR_INVITE:
             raise LocalError(f"a {request.method} request does not create a {self.NAME}")
-        self.key = server_key(request)
+        self.key = server_key(request) if key is None else key
         super().__init__(request, reliable=reliable, now=now, config=config)
         self.last_response: Response | None = None
         self._pass_up(request)
@@ -171,8 +173,14 @@ class NonInviteServerTransaction(ServerTransaction):
 
 
 def server_transaction(
-    request: Request, *, reliable: bool, now: float, config: TimerConfig = DEFAULT_TIMERS
+    request: Request,
+    *,
+    reliable: bool,
+    now: float,
+    config: TimerConfig = DEFAULT_TIMERS,
+    key: ServerKey | LegacyServerKey | None = None,
 ) -> InviteServerTransaction | NonInviteServerTransaction:
-    """The server transaction `request` creates, chosen by its method (not for ACK)."""
+    """The server transaction `request` creates, chosen by its method (not for ACK); `key` is
+    its `server_key` when the caller has it already."""
     kind = InviteServerTransaction if request.method == "INVITE" else NonInviteServerTransaction
-    return kind(request, reliable=reliable, now=now, config=config)
+    return kind(request, reliable=reliable, now=now, config=config, key=key)

@@ -20,6 +20,7 @@ from sipwarden.sip import Request, Response
 from sipwarden.transaction.client import InviteClientTransaction, NonInviteClientTransaction
 from sipwarden.transaction.matching import (
     LegacyServerKey,
+    ServerKey,
     TransactionKey,
     cancel_target_key,
     legacy_ack_key,
@@ -58,10 +59,11 @@ class TransactionTable:
     # ----- lifetime -----------------------------------------------------------------------
     def add(self, transaction: AnyTransaction) -> None:
         """Register a new transaction; LocalError if its key is taken (match first)."""
-        if transaction.key in self._by_key:
-            raise LocalError(f"a transaction with key {transaction.key} already exists")
-        self._by_key[transaction.key] = transaction
-        self._keys[transaction] = [transaction.key]
+        key = transaction.key
+        taken = self._by_key.setdefault(key, transaction) is not transaction  # one hash of key
+        if taken or transaction in self._keys:
+            raise LocalError(f"a transaction with key {key} already exists")
+        self._keys[transaction] = [key]
         self._update(transaction)
 
     def remove(self, transaction: AnyTransaction) -> None:
@@ -80,10 +82,13 @@ class TransactionTable:
             return found
         return None
 
-    def match_request(self, request: Request) -> ServerTransactions | None:
+    def match_request(
+        self, request: Request, key: ServerKey | LegacyServerKey | None = None
+    ) -> ServerTransactions | None:
         """The server transaction of a request (§17.2.3): a retransmission, or an ACK of an
-        INVITE transaction. None means a new request (or an ACK for a 2xx, RFC 6026 §8.9)."""
-        found = self._by_key.get(server_key(request))
+        INVITE transaction. None means a new request (or an ACK for a 2xx, RFC 6026 §8.9).
+        `key` is the request's `server_key`, when the caller has it already."""
+        found = self._by_key.get(server_key(request) if key is None else key)
         if isinstance(found, InviteServerTransaction | NonInviteServerTransaction):
             return found
         return None
@@ -102,9 +107,16 @@ class TransactionTable:
                 client.receive(message, now)
                 self._update(client)
             return client
-        server = self.match_request(message)
+        return self.receive_request(message, server_key(message), now)
+
+    def receive_request(
+        self, request: Request, key: ServerKey | LegacyServerKey, now: float
+    ) -> ServerTransactions | None:
+        """`receive` for a request whose `server_key` the caller has: it needs the key again to
+        open the transaction when none matches (`server_transaction(..., key=key)`)."""
+        server = self.match_request(request, key)
         if server is not None:
-            server.receive(message, now)
+            server.receive(request, now)
             self._update(server)
         return server
 
@@ -171,9 +183,10 @@ class TransactionTable:
     def _live_top(self) -> tuple[float, int, AnyTransaction] | None:
         heap = self._heap
         while heap:
-            deadline, seq, transaction = heap[0]
-            if self._armed.get(transaction) == (deadline, seq):
-                return heap[0]
+            top = heap[0]
+            armed = self._armed.get(top[2])
+            if armed is not None and armed[1] == top[1]:  # its latest push: live
+                return top
             heapq.heappop(heap)
         return None
 

@@ -38,3 +38,14 @@ def test_enum_members_hash_by_identity_and_survive_pickling(enum: type) -> None:
         assert hash(member) == object.__hash__(member)
         assert pickle.loads(pickle.dumps(member)) is member
         assert {member: 1}[enum[member.name]] == 1
+
+
+def test_timer_input_tables_match_the_names() -> None:
+    """base.py maps a timer to the input its firing is (and back) without the enum machinery."""
+    from sipwarden.transaction.base import _INPUT_TIMER, _TIMER_INPUT
+
+    timer_inputs = [i for i in Input if i.name.startswith("TIMER_")]
+    assert sorted(i.name for i in _INPUT_TIMER) == sorted(i.name for i in timer_inputs)
+    for timer, input_ in _TIMER_INPUT.items():
+        assert timer.name == input_.name and _INPUT_TIMER[input_] is timer
+    assert Timer.TIMER_C not in _TIMER_INPUT  # the proxy core's timer, not a transaction's

@@ -164,3 +164,43 @@ def test_legacy_cancel_names_the_invite() -> None:
     assert cancel_target_key(make_request("CANCEL", branch=LEGACY, from_tag="x")) != server_key(
         invite
     )
+
+
+# ----- the keys as values ---------------------------------------------------------------------
+def test_keys_compare_and_hash_by_their_fields() -> None:
+    """Each key class has its own equality and hash (the table's dict lookup on every message);
+    they must agree with each other and with `!=`, and keys of different classes never match."""
+    keys: list[ClientKey | ServerKey | LegacyServerKey] = [
+        ClientKey("z9hg4bk1", "INVITE"),
+        ClientKey("z9hg4bk1", "CANCEL"),
+        ClientKey("z9hg4bk2", "INVITE"),
+        ServerKey("z9hg4bk1", "a.example", "INVITE"),
+        ServerKey("z9hg4bk1", "b.example", "INVITE"),
+        ServerKey("z9hg4bk2", "a.example", "INVITE"),
+        ServerKey("z9hg4bk1", "a.example", "CANCEL"),
+        server_key(make_request("INVITE", branch=LEGACY)),
+        server_key(make_request("CANCEL", branch=LEGACY)),
+        server_key(make_request("INVITE", branch=LEGACY, to_tag="t")),
+        server_key(make_request("INVITE", branch=LEGACY, from_tag="f")),
+        server_key(make_request("INVITE", branch=LEGACY, cseq=1)),
+        server_key(make_request("INVITE", branch=LEGACY, sent_by="other.example")),
+    ]
+    # equal values, distinct objects
+    copies = [type(k)(*k._fields()) for k in keys]  # type: ignore[arg-type]
+    for i, key in enumerate(keys):
+        assert copies[i] is not key and copies[i] == key
+        assert not copies[i] != key  # noqa: SIM202 (`!=` is a method of its own)
+        assert hash(copies[i]) == hash(key)
+        for j, other in enumerate(keys):
+            assert (key == other) is (i == j) and (key != other) is (i != j)
+    assert {copy: n for n, copy in enumerate(copies)} == {key: n for n, key in enumerate(keys)}
+    assert ClientKey("b", "INVITE") != ("b", "INVITE")
+
+
+def test_keys_repr_names_their_fields() -> None:
+    assert repr(ClientKey("z9hg4bk1", "INVITE")) == "ClientKey(branch='z9hg4bk1', method='INVITE')"
+    assert repr(ServerKey("z9hg4bk1", "a.example", "BYE")) == (
+        "ServerKey(branch='z9hg4bk1', sent_by='a.example', method='BYE')"
+    )
+    legacy = server_key(make_request("INVITE", branch=LEGACY))
+    assert repr(legacy).startswith("LegacyServerKey(request_uri='sip:bob@biloxi.example', to_tag")

@@ -16,6 +16,8 @@ from sipwarden.transaction import (
     State,
     TransactionTable,
     build_ack,
+    server_key,
+    server_transaction,
 )
 from tests.unit.transaction.helpers import drain, kinds, make_request, reparse, respond
 
@@ -222,3 +224,20 @@ def test_transport_error_through_the_table_removes_the_transaction() -> None:
     table.transport_error(tx, 0.1)
     assert kinds(drain(tx))[-2:] == ("TransportError", "Terminated")
     assert len(table) == 0 and table.next_deadline() is None
+
+
+def test_a_request_key_computed_once_serves_matching_and_the_new_transaction() -> None:
+    """The dispatcher computes a request's server key once: to match it, and, when it matches
+    nothing, to open its transaction with (`server_transaction(..., key=key)`)."""
+    table = TransactionTable()
+    request = make_request("INVITE")
+    key = server_key(request)
+    assert table.receive_request(request, key, 0.0) is None
+    ist = server_transaction(request, reliable=False, now=0.0, key=key)
+    assert ist.key is key
+    table.add(ist)
+    again = reparse(request)
+    assert table.receive_request(again, server_key(again), 0.1) is ist
+    assert server_transaction(make_request("OPTIONS"), reliable=False, now=0.0).key == server_key(
+        make_request("OPTIONS")
+    )
