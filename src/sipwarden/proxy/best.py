@@ -9,21 +9,29 @@ destination", and would make the caller's proxies avoid us).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.sip import Request, Response, build_response
+from sipwarden.value import Value
 
 PREFERRED_4XX = (401, 407, 415, 420, 484)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(Value):
     """A final response kept in the context (already without our Via); `local` when we made
     it up instead of receiving it."""
 
-    response: Response
-    local: bool
-    order: int
+    # A Value, not a dataclass: one is made per final response (see sipwarden/value.py).
+    __slots__ = ("local", "order", "response")
+    _names: ClassVar[tuple[str, ...]] = ("response", "local", "order")
+
+    def __init__(self, response: Response, local: bool, order: int) -> None:
+        self.response: Final = response
+        self.local: Final = local
+        self.order: Final = order
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.response, self.local, self.order)
 
 
 def _rank(candidate: Candidate) -> tuple[int, int, int, int]:

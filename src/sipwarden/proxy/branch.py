@@ -4,7 +4,6 @@ timers the proxy runs for it (Timer C, RFC 3261 §16.6 step 11; the §9.1 wait a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from sipwarden.proxy.targets import Target
 
@@ -25,16 +24,48 @@ class CancelReason(enum.Enum):
     NO_ANSWER = "no-answer"  # the TargetGroup's timeout (serial forking)
 
 
-@dataclass(slots=True)
 class Branch:
-    branch_id: int
-    target: Target
-    group: int
-    state: BranchState = BranchState.CALLING
-    cancel: CancelReason | None = None
-    cancel_sent: bool = False
-    timer_c: float | None = None
-    cancel_deadline: float | None = None
+    """One branch's progress; the context updates its attributes as responses and timers come."""
+
+    # A plain slotted class, not a dataclass: one is made per branch (see sipwarden/value.py);
+    # mutable, so equal only to itself.
+    __slots__ = (
+        "branch_id",
+        "cancel",
+        "cancel_deadline",
+        "cancel_sent",
+        "group",
+        "state",
+        "target",
+        "timer_c",
+    )
+
+    def __init__(
+        self,
+        branch_id: int,
+        target: Target,
+        group: int,
+        state: BranchState = BranchState.CALLING,
+        cancel: CancelReason | None = None,
+        cancel_sent: bool = False,
+        timer_c: float | None = None,
+        cancel_deadline: float | None = None,
+    ) -> None:
+        self.branch_id = branch_id
+        self.target = target
+        self.group = group
+        self.state = state
+        self.cancel = cancel
+        self.cancel_sent = cancel_sent
+        self.timer_c = timer_c
+        self.cancel_deadline = cancel_deadline
+
+    def __repr__(self) -> str:
+        return (
+            f"Branch(branch_id={self.branch_id!r}, target={self.target!r}, group={self.group!r}, "
+            f"state={self.state!r}, cancel={self.cancel!r}, cancel_sent={self.cancel_sent!r}, "
+            f"timer_c={self.timer_c!r}, cancel_deadline={self.cancel_deadline!r})"
+        )
 
     @property
     def pending(self) -> bool:
@@ -53,4 +84,5 @@ class Branch:
     @property
     def ended_by_us(self) -> bool:
         """Cancelled because nobody answered (Timer C, group timeout): its 487 counts as 408."""
-        return self.cancel in (CancelReason.TIMER_C, CancelReason.NO_ANSWER)
+        cancel = self.cancel
+        return cancel is CancelReason.TIMER_C or cancel is CancelReason.NO_ANSWER

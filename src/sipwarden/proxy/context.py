@@ -66,6 +66,13 @@ TABLE: dict[tuple[ContextState, ContextInput], bool] = {
 }
 
 
+def allowed(state: ContextState, what: ContextInput) -> bool:
+    """`TABLE.get((state, what), False)` by identity: START in INIT only, every other input in
+    every other state. (A tuple of Enum members as a dict key hashes them with interpreted
+    code, on every input of every context.)"""
+    return (state is ContextState.INIT) == (what is ContextInput.START)
+
+
 class ResponseContext:
     """§16.7 for one request. `request` is the request as received (responses made here are
     built from it); `groups` the target groups in order (see `groups_by_q`)."""
@@ -160,7 +167,7 @@ class ResponseContext:
 
     # ----- branches ------------------------------------------------------------------------
     def _enter(self, what: ContextInput) -> None:
-        if not TABLE.get((self.state, what), False):
+        if not allowed(self.state, what):
             raise LocalError(f"{what.value} in state {self.state.value}")
 
     def _branch(self, branch_id: int) -> Branch:

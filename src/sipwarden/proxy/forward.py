@@ -10,7 +10,7 @@ Timer C) are the transport's and the ResponseContext's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.proxy.config import ProxyConfig
 from sipwarden.proxy.copying import copy_request
@@ -18,15 +18,23 @@ from sipwarden.proxy.identity import Flow, ProxyIdentity
 from sipwarden.proxy.targets import Target
 from sipwarden.sip import Request, SipUri
 from sipwarden.sip.uri import Uri
+from sipwarden.value import Value
 
 
-@dataclass(frozen=True, slots=True)
-class Forwarded:
+class Forwarded(Value):
     """A branch's copy and where it goes (§16.6 step 7: after a step 6 rewrite the strict
     router in the Request-URI, else the top Route, else the Request-URI)."""
 
-    request: Request
-    next_hop: Uri
+    # A Value, not a dataclass: one is made per branch (see sipwarden/value.py).
+    __slots__ = ("next_hop", "request")
+    _names: ClassVar[tuple[str, ...]] = ("request", "next_hop")
+
+    def __init__(self, request: Request, next_hop: Uri) -> None:
+        self.request: Final = request
+        self.next_hop: Final = next_hop
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.request, self.next_hop)
 
 
 def forward(
@@ -57,8 +65,9 @@ def forward_copy(
     outbound: Flow,
 ) -> Request:
     """The request to send on one branch: `forward(...).request`."""
-    flows = {"inbound": inbound, "outbound": outbound}
-    return forward(request, target, identity, config, branch=branch, **flows).request
+    return forward(
+        request, target, identity, config, branch=branch, inbound=inbound, outbound=outbound
+    ).request
 
 
 def _prepared(

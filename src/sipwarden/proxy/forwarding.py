@@ -34,13 +34,13 @@ Pure: no I/O, no clock (bindings are the live ones the location service returned
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from sipwarden.location.binding import DEFAULT_Q, Binding, sorted_bindings
 from sipwarden.proxy.targets import Target, TargetGroup
 from sipwarden.sip.message import Response
+from sipwarden.value import Value
 
 if TYPE_CHECKING:  # sipwarden.users opens SQLite and reads the clock: only its type is needed
     from sipwarden.users.forwarding import Forwarding
@@ -60,8 +60,7 @@ BUSY_STATUSES = frozenset({486, 600})
 NO_ANSWER_STATUSES = frozenset({408, 480, 487})
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Value):
     """What to do with a request for a local user: fork to `groups` (then `on_failure`), or, when
     `reply` is set, answer it with that (status, reason) and forward nothing.
 
@@ -70,10 +69,24 @@ class Plan:
     `max_hops`, so resolving them recursively always ends.
     """
 
-    groups: list[TargetGroup] = field(default_factory=list)
-    on_failure: OnFailure | None = None
-    reply: tuple[int, str] | None = None
-    forwards: tuple[str, ...] = ()
+    # A Value, not a dataclass: one is made per proxied request (see sipwarden/value.py).
+    __slots__ = ("forwards", "groups", "on_failure", "reply")
+    _names: ClassVar[tuple[str, ...]] = ("groups", "on_failure", "reply", "forwards")
+
+    def __init__(
+        self,
+        groups: list[TargetGroup] | None = None,
+        on_failure: OnFailure | None = None,
+        reply: tuple[int, str] | None = None,
+        forwards: tuple[str, ...] = (),
+    ) -> None:
+        self.groups: Final[list[TargetGroup]] = [] if groups is None else groups
+        self.on_failure: Final = on_failure
+        self.reply: Final = reply
+        self.forwards: Final = forwards
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.groups, self.on_failure, self.reply, self.forwards)
 
 
 def plan(

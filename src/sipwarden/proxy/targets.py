@@ -6,15 +6,19 @@ A `TargetGroup` is tried as a whole (its targets in parallel); the next group st
 branch of the previous one has a final response (or the group's `timeout` ran out, which is how
 "forward on no answer after N seconds" works). `on_failure` lets call forwarding add groups
 once every group failed (forward on busy).
+
+Both are `Value`s, not dataclasses: they are made for every proxied request (see
+sipwarden/value.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from sipwarden.value import Value
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Value):
     """One destination of a request.
 
     `uri`: the new Request-URI (a registered Contact, a forwarding target, a 3xx Contact).
@@ -26,18 +30,39 @@ class Target:
     "redirect", ...), for logs and the decision trace.
     """
 
-    uri: str
-    path: tuple[str, ...] = ()
-    q: float | None = None
-    source: str | None = None
-    connection: int | None = None
-    reason: str = "registered"
+    __slots__ = ("connection", "path", "q", "reason", "source", "uri")
+    _names: ClassVar[tuple[str, ...]] = ("uri", "path", "q", "source", "connection", "reason")
+
+    def __init__(
+        self,
+        uri: str,
+        path: tuple[str, ...] = (),
+        q: float | None = None,
+        source: str | None = None,
+        connection: int | None = None,
+        reason: str = "registered",
+    ) -> None:
+        self.uri: Final = uri
+        self.path: Final = path
+        self.q: Final = q
+        self.source: Final = source
+        self.connection: Final = connection
+        self.reason: Final = reason
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.uri, self.path, self.q, self.source, self.connection, self.reason)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetGroup:
+class TargetGroup(Value):
     """Targets forwarded to in parallel; `timeout` seconds before the group is cancelled and
     the next one starts (None: wait for final responses, bounded by Timer C)."""
 
-    targets: tuple[Target, ...]
-    timeout: float | None = None
+    __slots__ = ("targets", "timeout")
+    _names: ClassVar[tuple[str, ...]] = ("targets", "timeout")
+
+    def __init__(self, targets: tuple[Target, ...], timeout: float | None = None) -> None:
+        self.targets: Final = targets
+        self.timeout: Final = timeout
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.targets, self.timeout)

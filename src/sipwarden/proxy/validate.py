@@ -15,13 +15,14 @@ Reply has kind DROP.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.errors import ParseError
 from sipwarden.proxy.config import ProxyConfig
 from sipwarden.proxy.identity import ProxyIdentity
 from sipwarden.proxy.loop import is_loop
 from sipwarden.sip import Request
+from sipwarden.value import Value
 
 
 class ReplyKind(enum.Enum):
@@ -30,12 +31,27 @@ class ReplyKind(enum.Enum):
     DROP = "drop"  # an ACK: nothing is answered (§17.2.1), drop it
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    reason: str
-    headers: tuple[tuple[str, str], ...] = ()
-    kind: ReplyKind = ReplyKind.REJECT
+class Reply(Value):
+    """The answer that ends a request failing validation (see `ReplyKind`)."""
+
+    # A Value, not a dataclass: one is made per rejected request (see sipwarden/value.py).
+    __slots__ = ("headers", "kind", "reason", "status")
+    _names: ClassVar[tuple[str, ...]] = ("status", "reason", "headers", "kind")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: tuple[tuple[str, str], ...] = (),
+        kind: ReplyKind = ReplyKind.REJECT,
+    ) -> None:
+        self.status: Final = status
+        self.reason: Final = reason
+        self.headers: Final = headers
+        self.kind: Final = kind
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.status, self.reason, self.headers, self.kind)
 
 
 def validate(request: Request, identity: ProxyIdentity, config: ProxyConfig) -> Reply | None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from sipwarden.routing.template import Captures, Template
+from sipwarden.value import Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +51,21 @@ class Rewrite:
         return ", ".join(steps)
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderEdit:
+class HeaderEdit(Value):
     """`set`: replace every value of header `name` by `value`; `remove`: delete the header."""
 
-    kind: str  # "set" or "remove"
-    name: str
-    value: str = ""
+    # A Value, not a dataclass: made for every routed request whose rule edits headers (see
+    # sipwarden/value.py).
+    __slots__ = ("kind", "name", "value")
+    _names: ClassVar[tuple[str, ...]] = ("kind", "name", "value")
+
+    def __init__(self, kind: str, name: str, value: str = "") -> None:
+        self.kind: Final = kind  # "set" or "remove"
+        self.name: Final = name
+        self.value: Final = value
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.kind, self.name, self.value)
 
     def describe(self) -> str:
         if self.kind == "set":
@@ -105,42 +115,77 @@ TerminalSpec = LookupSpec | ForwardSpec | ReplySpec | ChallengeSpec | RedirectSp
 
 
 # ----- terminal actions in a decision --------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Lookup:
+# Values, not dataclasses: one is made for every routed request (see sipwarden/value.py).
+class Lookup(Value):
     """Look the (rewritten) Request-URI `ruri` up in the location service."""
 
-    ruri: str
+    __slots__ = ("ruri",)
+    _names: ClassVar[tuple[str, ...]] = ("ruri",)
+
+    def __init__(self, ruri: str) -> None:
+        self.ruri: Final = ruri
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.ruri,)
 
 
-@dataclass(frozen=True, slots=True)
-class Forward:
+class Forward(Value):
     """Forward to `uri`; with `gateways`, to the destinations of those groups in order (the
     Request-URI's user on each destination's host, see `Destination.target_for`).
     `lcr_prefix`: the least-cost routing prefix that chose the groups."""
 
-    uri: str
-    gateways: tuple[str, ...] = ()
-    lcr_prefix: str | None = None
+    __slots__ = ("gateways", "lcr_prefix", "uri")
+    _names: ClassVar[tuple[str, ...]] = ("uri", "gateways", "lcr_prefix")
+
+    def __init__(
+        self, uri: str, gateways: tuple[str, ...] = (), lcr_prefix: str | None = None
+    ) -> None:
+        self.uri: Final = uri
+        self.gateways: Final = gateways
+        self.lcr_prefix: Final = lcr_prefix
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.uri, self.gateways, self.lcr_prefix)
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    code: int
-    reason: str
+class Reply(Value):
+    """Answer with status `code` and `reason`."""
+
+    __slots__ = ("code", "reason")
+    _names: ClassVar[tuple[str, ...]] = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code: Final = code
+        self.reason: Final = reason
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.code, self.reason)
 
 
-@dataclass(frozen=True, slots=True)
-class Challenge:
+class Challenge(Value):
     """Answer 407 with a challenge for `realm` (None: the caller's domain, as today)."""
 
-    realm: str | None = None
+    __slots__ = ("realm",)
+    _names: ClassVar[tuple[str, ...]] = ("realm",)
+
+    def __init__(self, realm: str | None = None) -> None:
+        self.realm: Final = realm
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.realm,)
 
 
-@dataclass(frozen=True, slots=True)
-class Redirect:
+class Redirect(Value):
     """Answer 302 Moved Temporarily with `uri` as the Contact."""
 
-    uri: str
+    __slots__ = ("uri",)
+    _names: ClassVar[tuple[str, ...]] = ("uri",)
+
+    def __init__(self, uri: str) -> None:
+        self.uri: Final = uri
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.uri,)
 
 
 Terminal = Lookup | Forward | Reply | Challenge | Redirect

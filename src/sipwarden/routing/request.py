@@ -10,11 +10,11 @@ there were none or they failed), `trusted` the trusted peer the request came fro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from sipwarden.sip import SipUri, TelUri, parse_uri
 from sipwarden.sip.uri import Uri
+from sipwarden.value import Value
 
 if TYPE_CHECKING:
     from sipwarden.routing.trust import TrustedPeer
@@ -27,31 +27,124 @@ def no_headers(name: str) -> tuple[str, ...]:
     return ()
 
 
-@dataclass(frozen=True, slots=True)
-class RequestView:
+class RequestView(Value):
     """The fields rules match on. `headers(name)` returns every value of a header (any case)."""
 
-    method: str
-    ruri: str
-    ruri_user: str | None
-    ruri_domain: str
-    from_user: str | None = None
-    from_domain: str = ""
-    to_user: str | None = None
-    to_domain: str = ""
-    source: str = ""
-    transport: str = "udp"
-    authenticated: str | None = None
-    from_local: bool = False
-    ruri_local: bool = False
-    trusted: TrustedPeer | None = None
-    call_id: str = ""
-    headers: Headers = no_headers
+    # A Value, not a dataclass: one is made per routed request (see sipwarden/value.py).
+    __slots__ = (
+        "authenticated",
+        "call_id",
+        "from_domain",
+        "from_local",
+        "from_user",
+        "headers",
+        "method",
+        "ruri",
+        "ruri_domain",
+        "ruri_local",
+        "ruri_user",
+        "source",
+        "to_domain",
+        "to_user",
+        "transport",
+        "trusted",
+    )
+    _names: ClassVar[tuple[str, ...]] = (
+        "method",
+        "ruri",
+        "ruri_user",
+        "ruri_domain",
+        "from_user",
+        "from_domain",
+        "to_user",
+        "to_domain",
+        "source",
+        "transport",
+        "authenticated",
+        "from_local",
+        "ruri_local",
+        "trusted",
+        "call_id",
+        "headers",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        ruri: str,
+        ruri_user: str | None,
+        ruri_domain: str,
+        from_user: str | None = None,
+        from_domain: str = "",
+        to_user: str | None = None,
+        to_domain: str = "",
+        source: str = "",
+        transport: str = "udp",
+        authenticated: str | None = None,
+        from_local: bool = False,
+        ruri_local: bool = False,
+        trusted: TrustedPeer | None = None,
+        call_id: str = "",
+        headers: Headers = no_headers,
+    ) -> None:
+        self.method: Final = method
+        self.ruri: Final = ruri
+        self.ruri_user: Final = ruri_user
+        self.ruri_domain: Final = ruri_domain
+        self.from_user: Final = from_user
+        self.from_domain: Final = from_domain
+        self.to_user: Final = to_user
+        self.to_domain: Final = to_domain
+        self.source: Final = source
+        self.transport: Final = transport
+        self.authenticated: Final = authenticated
+        self.from_local: Final = from_local
+        self.ruri_local: Final = ruri_local
+        self.trusted: Final = trusted
+        self.call_id: Final = call_id
+        self.headers: Final = headers
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.method,
+            self.ruri,
+            self.ruri_user,
+            self.ruri_domain,
+            self.from_user,
+            self.from_domain,
+            self.to_user,
+            self.to_domain,
+            self.source,
+            self.transport,
+            self.authenticated,
+            self.from_local,
+            self.ruri_local,
+            self.trusted,
+            self.call_id,
+            self.headers,
+        )
 
     def with_ruri(self, ruri: str) -> RequestView:
         """The view after a rewrite of the Request-URI."""
         user, domain = uri_parts(ruri)
-        return replace(self, ruri=ruri, ruri_user=user, ruri_domain=domain)
+        return RequestView(
+            self.method,
+            ruri,
+            user,
+            domain,
+            self.from_user,
+            self.from_domain,
+            self.to_user,
+            self.to_domain,
+            self.source,
+            self.transport,
+            self.authenticated,
+            self.from_local,
+            self.ruri_local,
+            self.trusted,
+            self.call_id,
+            self.headers,
+        )
 
 
 def uri_parts(text: str) -> tuple[str | None, str]:
@@ -90,14 +183,15 @@ def build_view(
     ruri_user, ruri_domain = uri_parts(ruri)
     from_user, from_domain = uri_parts(from_uri or ruri)
     to_user, to_domain = uri_parts(to_uri or ruri)
-    view = RequestView(
-        method.upper(),
-        ruri,
-        ruri_user,
-        ruri_domain,
-        from_user,
-        from_domain,
-        to_user,
-        to_domain,
-    )
-    return replace(view, **fields)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        "method": method.upper(),
+        "ruri": ruri,
+        "ruri_user": ruri_user,
+        "ruri_domain": ruri_domain,
+        "from_user": from_user,
+        "from_domain": from_domain,
+        "to_user": to_user,
+        "to_domain": to_domain,
+    }
+    values.update(fields)  # as dataclasses.replace did: a field named here wins
+    return RequestView(**values)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ asks for it only when it logs it: the phrases cost more than the decision).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar, Final
 
 from sipwarden.errors import LocalError, ParseError
 from sipwarden.routing.actions import (
@@ -39,6 +40,7 @@ from sipwarden.routing.lcr import LcrTable
 from sipwarden.routing.match import Match
 from sipwarden.routing.request import RequestView, with_user
 from sipwarden.routing.template import Captures
+from sipwarden.value import Value
 
 NO_RULE = Reply(404, "Not Found")
 NOT_ALLOWED = Reply(403, "Destination Not Allowed")
@@ -64,42 +66,84 @@ class Rule:
         return f'rule {self.number} "{self.name}"{at}'
 
 
-@dataclass(frozen=True, slots=True)
-class RewriteStep:
+class RewriteStep(Value):
     """A rewrite applied by `rule`: the Request-URI `before` and `after`, and how."""
 
-    rule: str
-    before: str
-    after: str
-    how: str
+    # Values, not dataclasses, from here to _Walk: made for every routed request (see
+    # sipwarden/value.py).
+    __slots__ = ("after", "before", "how", "rule")
+    _names: ClassVar[tuple[str, ...]] = ("rule", "before", "after", "how")
+
+    def __init__(self, rule: str, before: str, after: str, how: str) -> None:
+        self.rule: Final = rule
+        self.before: Final = before
+        self.after: Final = after
+        self.how: Final = how
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.rule, self.before, self.after, self.how)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Value):
     """What to do with one request; see the module docstring."""
 
-    action: Terminal
-    rule: Rule | None
-    ruri: str
-    rewrites: tuple[RewriteStep, ...] = ()
-    headers: tuple[HeaderEdit, ...] = ()
-    captures: Captures = field(default_factory=Captures)
-    trace: tuple[str, ...] = ()
+    __slots__ = ("action", "captures", "headers", "rewrites", "rule", "ruri", "trace")
+    _names: ClassVar[tuple[str, ...]] = (
+        "action",
+        "rule",
+        "ruri",
+        "rewrites",
+        "headers",
+        "captures",
+        "trace",
+    )
+
+    def __init__(
+        self,
+        action: Terminal,
+        rule: Rule | None,
+        ruri: str,
+        rewrites: tuple[RewriteStep, ...] = (),
+        headers: tuple[HeaderEdit, ...] = (),
+        captures: Captures | None = None,
+        trace: tuple[str, ...] = (),
+    ) -> None:
+        self.action: Final = action
+        self.rule: Final = rule
+        self.ruri: Final = ruri
+        self.rewrites: Final = rewrites
+        self.headers: Final = headers
+        self.captures: Final[Captures] = Captures() if captures is None else captures
+        self.trace: Final = trace
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.action,
+            self.rule,
+            self.ruri,
+            self.rewrites,
+            self.headers,
+            self.captures,
+            self.trace,
+        )
 
     def explain(self) -> str:
         """The trace as lines of text, ending with the outcome."""
         return "\n".join(self.trace)
 
 
-@dataclass(slots=True)
 class _Walk:
     """The state of one decide() call; `explain`: whether to write the trace."""
 
-    view: RequestView
-    explain: bool = True
-    rewrites: list[RewriteStep] = field(default_factory=list)
-    headers: list[HeaderEdit] = field(default_factory=list)
-    trace: list[str] = field(default_factory=list)
+    # Mutable, compared by identity (it was never compared).
+    __slots__ = ("explain", "headers", "rewrites", "trace", "view")
+
+    def __init__(self, view: RequestView, explain: bool = True) -> None:
+        self.view = view
+        self.explain = explain
+        self.rewrites: list[RewriteStep] = []
+        self.headers: list[HeaderEdit] = []
+        self.trace: list[str] = []
 
 
 @dataclass(frozen=True, slots=True)

@@ -479,6 +479,8 @@ class GatewayFailover:
     (RFC 3261 §16.7: the best response so far is 408, 5xx or a local 503 for a transport
     error), else nothing more, and the best response goes up."""
 
+    __slots__ = ("chain", "failover")
+
     def __init__(self, chain: list[tuple[Target, Failover]], failover: Failover) -> None:
         self.chain = chain
         self.failover = failover

@@ -18,7 +18,7 @@ from sipwarden.proxy import (
     Target,
     TargetGroup,
 )
-from sipwarden.proxy.context import TABLE, OnFailure
+from sipwarden.proxy.context import TABLE, OnFailure, allowed
 from sipwarden.sip import Request, Response
 
 from .helpers import downstream, drain, kinds, make_request, reply, with_our_via
@@ -419,11 +419,12 @@ def test_the_caller_cancel_of_a_non_invite_is_ignored() -> None:
 @pytest.mark.parametrize("state", list(ContextState))
 @pytest.mark.parametrize("what", list(ContextInput))
 def test_state_table_covers_every_pair(state: ContextState, what: ContextInput) -> None:
-    allowed = TABLE.get((state, what), False)
+    in_table = TABLE.get((state, what), False)
     if state is ContextState.INIT:
-        assert allowed == (what is ContextInput.START)
+        assert in_table == (what is ContextInput.START)
     else:
-        assert allowed == (what is not ContextInput.START)
+        assert in_table == (what is not ContextInput.START)
+    assert allowed(state, what) == in_table  # what the context checks, by identity
 
 
 def redirect(context: ResponseContext, request: Request, branch_id: int, *contacts: str) -> None:

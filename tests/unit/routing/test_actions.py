@@ -265,7 +265,7 @@ def test_rewrite_without_a_user_part_is_skipped(compile_text: Compile) -> None:
 
 def test_rewrite_leaves_other_uri_schemes_alone(compile_text: Compile) -> None:
     text = '[[rules]]\nrewrite = { prefix = "0" }\nforward = true\n'
-    view = dataclasses.replace(invite("urn:service:sos"), ruri_user="x")
+    view = invite("urn:service:sos", ruri_user="x")  # build_view: a field named wins
     assert compile_text(text).rules.decide(view, 0).action == Forward("urn:service:sos")
 
 
