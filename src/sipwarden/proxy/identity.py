@@ -11,7 +11,7 @@ received the request over TLS), with `transport=ws` kept for WSS (RFC 7118 §5.2
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sipwarden.errors import LocalError
 from sipwarden.sip.hosts import normalize_host
@@ -31,44 +31,52 @@ def _default_port(transport: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Interface:
     """One way out of (and into) the proxy: `host` as written in Via and Record-Route (a
-    name or an address; IPv6 with brackets), `port` the listener's port."""
+    name or an address; IPv6 with brackets), `port` the listener's port.
+
+    Built once at start-up and read for every message (loop detection, Route and Via checks,
+    the Via and Record-Route we add), so what those reads derive from the fields is worked out
+    here once: `flow`, `sent_by`, the host as compared, the Via's start and both Record-Route
+    URIs."""
 
     transport: str
     family: str
     host: str
     port: int
+    flow: Flow = field(init=False, repr=False, compare=False)
+    sent_by: str = field(init=False, repr=False, compare=False)
+    _host_key: str = field(init=False, repr=False, compare=False)
+    _via_head: str = field(init=False, repr=False, compare=False)
+    _record_routes: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS or self.family not in FAMILIES:
             raise LocalError(f"unknown interface {self.transport}/{self.family}")
-
-    @property
-    def flow(self) -> Flow:
-        return (self.transport, self.family)
-
-    @property
-    def sent_by(self) -> str:
-        return f"{self.host}:{self.port}"
+        sent_by = f"{self.host}:{self.port}"
+        uri_transport = "ws" if self.transport == "wss" else self.transport
+        param = "" if self.transport in ("udp", "tls") else f";transport={uri_transport}"
+        scheme = "sips" if self.transport in ("tls", "wss") else "sip"
+        # A frozen dataclass: the derived values are set the way its own __init__ sets fields.
+        object.__setattr__(self, "flow", (self.transport, self.family))
+        object.__setattr__(self, "sent_by", sent_by)
+        object.__setattr__(self, "_host_key", normalize_host(self.host))
+        object.__setattr__(self, "_via_head", f"SIP/2.0/{self.transport.upper()} {sent_by};branch=")
+        object.__setattr__(
+            self, "_record_routes", (f"{scheme}:{sent_by}{param};lr", f"sips:{sent_by}{param};lr")
+        )
 
     def via(self, branch: str) -> str:
         """The Via we add (§16.6 step 8) with `rport` (RFC 3581 §3) so the response comes back
         to the port we sent from."""
-        return f"SIP/2.0/{self.transport.upper()} {self.sent_by};branch={branch};rport"
+        return f"{self._via_head}{branch};rport"
 
     def record_route(self, *, secure: bool = False) -> str:
         """The Record-Route URI for this interface (see the module docstring). `secure`: the
         request needs a SIPS URI (§16.6 step 4: SIPS Request-URI or top Route)."""
-        scheme = "sips" if secure or self.transport in ("tls", "wss") else "sip"
-        param = "" if self.transport in ("udp", "tls") else f";transport={self._uri_transport}"
-        return f"{scheme}:{self.sent_by}{param};lr"
-
-    @property
-    def _uri_transport(self) -> str:
-        return "ws" if self.transport == "wss" else self.transport
+        return self._record_routes[1 if secure else 0]
 
     def matches(self, host: str, port: int | None, transport: str) -> bool:
         port = port if port is not None else _default_port(transport)
-        return normalize_host(host) == normalize_host(self.host) and port == self.port
+        return port == self.port and normalize_host(host) == self._host_key
 
 
 @dataclass(frozen=True, slots=True)
