@@ -7,12 +7,17 @@ are looked up in one dict, anything else is stripped, checked to be a token and 
 
 from __future__ import annotations
 
+import sys
+
 from sipwarden.errors import ParseError
 from sipwarden.sip.scan import TOKEN_RE
 
 # fmt: off
+# Keys are interned, like every string literal of the compiled modules (mypyc interns them):
+# the message layer's `keys.count("via")`, `"cseq" in keys` and `k == key` then match on identity
+# before comparing characters.
 CANONICAL: dict[str, str] = {
-    name.lower(): name
+    sys.intern(name.lower()): name
     for name in (
         "Accept",
         "Accept-Contact",
@@ -91,6 +96,7 @@ COMPACT: dict[str, str] = {
     "s": "subject", "t": "to", "u": "allow-events", "v": "via", "x": "session-expires",
     "y": "identity",
 }
+COMPACT = {short: sys.intern(key) for short, key in COMPACT.items()}  # interned, as above
 
 # Headers whose values are comma-separated lists (RFC 3261 §7.3.1): several lines of one of these
 # are equivalent to one line with the values joined by commas. Auth headers are not in this set:
@@ -140,6 +146,10 @@ def canonical(key: str) -> str:
     return "-".join(part.capitalize() for part in key.split("-"))
 
 
+# A lower-cased name (long or compact) to its key, the interned one when the header is known.
+_KEYS: dict[str, str] = {**{key: key for key in CANONICAL}, **COMPACT}
+
+
 def _spellings() -> dict[bytes, str]:
     table: dict[bytes, str] = {}
     for key, name in CANONICAL.items():
@@ -155,6 +165,8 @@ FAST_KEYS: dict[bytes, str] = _spellings()
 # The same spellings with the colon: `line[: line.find(b":") + 1]` is b"" for a line without a
 # colon, so a bare "Via" line can never be taken for a header.
 LINE_KEYS: dict[bytes, str] = {name + b":": key for name, key in FAST_KEYS.items()}
+# LINE_KEYS for the decoded line (all the spellings are ASCII).
+TEXT_LINE_KEYS: dict[str, str] = {name.decode(): key for name, key in LINE_KEYS.items()}
 
 
 def key_of_bytes(raw_name: bytes) -> str:
@@ -170,10 +182,10 @@ def _slow_key(raw_name: bytes) -> str:
     if TOKEN_RE.fullmatch(name) is None:
         raise ParseError("malformed header name")
     lower = name.lower()
-    return COMPACT.get(lower, lower)
+    return _KEYS.get(lower, lower)
 
 
 def key_of(name: str) -> str:
     """Map a header name given by our own code ("Via", "v", "call-id") to its key."""
     lower = name.strip().lower()
-    return COMPACT.get(lower, lower)
+    return _KEYS.get(lower, lower)

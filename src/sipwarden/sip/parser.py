@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sipwarden.errors import ParseError
 from sipwarden.sip.message import Message, Request, Response
-from sipwarden.sip.names import LINE_KEYS, key_of_bytes
+from sipwarden.sip.names import LINE_KEYS, TEXT_LINE_KEYS, key_of_bytes
 from sipwarden.sip.scan import TOKEN_RE
 from sipwarden.sip.values import COMMON_METHODS
 
@@ -85,8 +85,8 @@ def _parse_bare_lf(data: bytes, max_headers: int) -> Request | Response:
 def parse_head(head: bytes, max_headers: int = MAX_HEADERS) -> Head:
     """Split a header section (without its final empty line) into start line and header lines.
 
-    Each line's key is the dict lookup of its bytes up to and including the first colon: the
-    common spellings of every known header (names.LINE_KEYS). Anything else (an unusual
+    Each line's key is the dict lookup of its text up to and including the first colon: the
+    common spellings of every known header (names.TEXT_LINE_KEYS). Anything else (an unusual
     spelling, whitespace before the colon, a line without a colon, a continuation line, which
     starts with whitespace) misses and takes the careful path. A plain loop: compiled by mypyc
     it is ~25% faster than a regex findall over the head plus a map (the pure build pays ~0.5 us
@@ -95,11 +95,16 @@ def parse_head(head: bytes, max_headers: int = MAX_HEADERS) -> Head:
     count = len(lines)
     if count > max_headers + 1:
         raise ParseError("too many header lines")
+    # The names are cut from the head decoded once: compiled, a text find() and slice cost a
+    # fraction of the bytes ones (which parse their arguments at each call). The decoding maps
+    # CR, LF and ':' to themselves and nothing else to them, so the text lines and their cuts
+    # correspond one to one to the bytes ones.
+    texts = head.decode("utf-8", "surrogateescape").split("\r\n")
     keys: list[str] = []
-    table = LINE_KEYS
+    table = TEXT_LINE_KEYS
     for i in range(1, count):
-        line = lines[i]
-        key = table.get(line[: line.find(b":") + 1])
+        text = texts[i]
+        key = table.get(text[: text.find(":") + 1])
         if key is None:
             return _parse_careful_head(lines)
         keys.append(key)
@@ -145,16 +150,21 @@ def _join_folded(lines: list[bytes]) -> list[bytes]:
 def _content_length(lines: list[bytes], keys: list[str]) -> int:
     """The declared body length; conflicting, signed or non-numeric values are framing errors
     (RFC 4475 ncl, mcl01)."""
-    first = keys.index("content-length")
-    line = lines[first]
-    text = line[line.find(b":") + 1 :].strip(b" \t\r\n")
+    text = _length_text(lines[keys.index("content-length")])
     if keys.count("content-length") > 1:
         for key, other in zip(keys, lines):
-            if key == "content-length" and other[other.find(b":") + 1 :].strip(b" \t\r\n") != text:
+            if key == "content-length" and _length_text(other) != text:
                 raise ParseError("conflicting Content-Length headers")
-    if not text.isdigit() or len(text) > 10:
+    if not (text.isdigit() and text.isascii()) or len(text) > 10:
         raise ParseError("bad Content-Length")
     return int(text)
+
+
+def _length_text(line: bytes) -> str:
+    """A Content-Length line's value, stripped of whitespace and line breaks (cut as text, as
+    in parse_head)."""
+    decoded = line.decode("utf-8", "surrogateescape")
+    return decoded[decoded.find(":") + 1 :].strip(" \t\r\n")
 
 
 def _build(head: Head, body: bytes, raw: bytes | None) -> Request | Response:

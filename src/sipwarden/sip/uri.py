@@ -570,11 +570,33 @@ class AbsoluteUri:
 Uri: TypeAlias = SipUri | TelUri | AbsoluteUri
 
 
+# URIs parsed lately, by their text. The same few URIs come back in message after message (the
+# From and To of every message of a dialog, an AOR in each of its REGISTERs, a Request-URI per
+# destination), and a URI is immutable, so one parse can serve them all: a lookup instead of a
+# regex match (thousands of instructions) and the objects it builds. Bounded in entries (emptied
+# when full, so a flood of distinct URIs costs one insert each) and in size (only short texts).
+_PARSED: dict[str, Uri] = {}
+PARSED_CACHE_SIZE = 2048
+PARSED_CACHE_MAX_TEXT = 256
+
+
 def parse_uri(text: str) -> Uri:
     """Parse a SIP/SIPS (RFC 3261 §19.1), tel (RFC 3966) or other (§25.1 absoluteURI) URI.
 
     Raises ParseError (status 400) on anything malformed and never any other exception.
     """
+    uri = _PARSED.get(text)
+    if uri is None:
+        uri = _parse_uri(text)
+        if len(text) <= PARSED_CACHE_MAX_TEXT:
+            if len(_PARSED) >= PARSED_CACHE_SIZE:
+                _PARSED.clear()
+            _PARSED[text] = uri
+    return uri
+
+
+def _parse_uri(text: str) -> Uri:
+    """parse_uri() without the cache."""
     match = _FAST_SIP_RE.fullmatch(text)
     if match is not None:
         return _from_fast_match(text, match)
@@ -605,6 +627,12 @@ def parse_sip_uri(text: str) -> SipUri:
 
 def _from_fast_match(text: str, match: re.Match[str]) -> SipUri:
     """Build a SipUri from a `_FAST_SIP_RE` match: nothing is escaped, so nothing to decode."""
+    # Declared types, so compiled code calls int() and the string methods directly.
+    scheme: str
+    user: str | None
+    host: str
+    port_text: str | None
+    param_text: str | None
     scheme, user, host, port_text, param_text = match.groups()
     port = None
     if port_text is not None:

@@ -7,10 +7,23 @@ from dataclasses import dataclass
 
 from sipwarden.errors import ParseError
 from sipwarden.sip.address import parse_delta_seconds
-from sipwarden.sip.scan import Params, format_params, is_token, parse_params, split_outside
+from sipwarden.sip.scan import (
+    PLAIN_PARAMS,
+    TOKEN_RE,
+    Params,
+    format_params,
+    is_token,
+    parse_params,
+    split_outside,
+    split_plain_params,
+)
 
 _CSEQ_RE = re.compile(r"([0-9]+)[ \t]+([^ \t]+)")
 _MEDIA_RE = re.compile(r"([^/\s;]+)\s*/\s*([^/\s;]+)\s*(;.*)?", re.DOTALL)
+# The usual Content-Type (`application/sdp`, `text/plain;charset=UTF-8`) in one match: token
+# type and subtype, no whitespace, plain parameters. A strict subset of what the general path
+# accepts, with the same result; anything else takes that path.
+_PLAIN_MEDIA_RE = re.compile(f"({TOKEN_RE.pattern})/({TOKEN_RE.pattern})({PLAIN_PARAMS})")
 _RETRY_RE = re.compile(r"([0-9]+)(?:\s*(\([^)]*\)))?\s*(;.*)?", re.DOTALL)  # no \s*\s* backtracking
 CSEQ_LIMIT = 2**31  # §8.1.1.5: the sequence number MUST be less than 2**31
 
@@ -107,6 +120,20 @@ class ContentType:
 
 
 def parse_content_type(value: str) -> ContentType:
+    """media-type = m-type SLASH m-subtype *(SEMI m-parameter) (§20.15, §25.1)."""
+    match = _PLAIN_MEDIA_RE.fullmatch(value)
+    if match is not None:
+        type_: str
+        subtype: str
+        rest: str | None
+        type_, subtype, rest = match.groups()
+        params = split_plain_params(rest) if rest else ()
+        return ContentType(type_.lower(), subtype.lower(), params)
+    return _parse_content_type_checked(value)
+
+
+def _parse_content_type_checked(value: str) -> ContentType:
+    """parse_content_type() without the one-match fast path (the reference it must agree with)."""
     match = _MEDIA_RE.fullmatch(value.strip())
     if match is None or not is_token(match[1]) or not is_token(match[2]):
         raise ParseError("malformed Content-Type")

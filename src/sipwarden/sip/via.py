@@ -127,16 +127,38 @@ def parse_via(value: str) -> Via:
     """Parse one via-parm (already split from its list); ParseError on bad syntax."""
     match = _FAST_RE.fullmatch(value)
     if match is not None:
-        transport, host, port, rest = match.groups()
-        if ("-" in host or ".." in host) and not is_host(host):
-            raise ParseError("bad Via host")
-        port_number = None
-        if port is not None:
-            port_number = int(port)
-            if port_number > 65535:
-                raise ParseError("port out of range")
-        return Via(transport, host, port_number, split_plain_params(rest) if rest else ())
+        # Declared types, so compiled code calls int() and the string methods directly.
+        transport: str
+        host: str
+        rest: str | None
+        transport, host, _, rest = match.groups()
+        port = _check_fast_match(match)
+        return Via(transport, host, port, split_plain_params(rest) if rest else ())
     return _parse_via_checked(value)
+
+
+def check_via(value: str) -> None:
+    """Raise the ParseError parse_via(value) would raise, if any, without keeping the Via
+    (the usual value is checked by the one match and nothing is built)."""
+    match = _FAST_RE.fullmatch(value)
+    if match is not None:
+        _check_fast_match(match)
+    else:
+        _parse_via_checked(value)
+
+
+def _check_fast_match(match: re.Match[str]) -> int | None:
+    """The checks a `_FAST_RE` match still needs (host labels, port range); returns the port."""
+    host: str = match[2]
+    port: str | None = match[3]
+    if ("-" in host or ".." in host) and not is_host(host):
+        raise ParseError("bad Via host")
+    if port is None:
+        return None
+    port_number = int(port)
+    if port_number > 65535:
+        raise ParseError("port out of range")
+    return port_number
 
 
 def _parse_via_checked(value: str) -> Via:
