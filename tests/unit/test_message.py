@@ -167,6 +167,26 @@ def test_body_edit_keeps_content_length_right() -> None:
     assert out.body == b"" and out.content_type is None and out.header("Content-Length") == "0"
 
 
+def test_every_edit_after_a_serialize_shows_in_the_next_one() -> None:
+    """serialize() keeps the bytes it built from edited lines until the next edit."""
+    m = parse_message(INVITE)
+    m.decrement_max_forwards()
+    first = m.serialize()
+    assert b"Max-Forwards: 69\r\n" in first and m.serialize() is first
+    m.decrement_max_forwards()
+    assert b"Max-Forwards: 68\r\n" in m.serialize()
+    m.push_via("SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew")
+    assert parse_message(m.serialize()).top_via.branch == "z9hG4bKnew"
+    m.set_uri("sip:carol@example.com")
+    assert m.serialize().startswith(b"INVITE sip:carol@example.com SIP/2.0\r\n")
+    m.set_body(b"hello", "text/plain")
+    assert parse_message(m.serialize()).body == b"hello"
+    copy = m.copy()
+    copy.decrement_max_forwards()
+    assert b"Max-Forwards: 67\r\n" in copy.serialize()
+    assert b"Max-Forwards: 68\r\n" in m.serialize()
+
+
 def test_content_length_added_when_a_message_without_one_is_edited() -> None:
     data = INVITE.replace(b"Content-Length: 4\r\n", b"")
     m = parse_datagram(data)

@@ -624,14 +624,21 @@ class Message:
 
     # ----- serialization -----------------------------------------------------------------
     def serialize(self) -> bytes:
-        """The wire form: the original bytes when nothing was edited."""
+        """The wire form: the original bytes when nothing was edited.
+
+        Bytes built from edited lines are kept until the next edit (every edit goes through
+        `_touch`, which drops them): a forwarded UDP request is serialized for the §18.1.1 size
+        check and again to be sent. Not kept when Content-Length is added here, so that a copy
+        (`_copy_into`) still gains the header line as re-parsing would find it."""
         raw = self._raw
         if raw is not None:
             return raw
         lines = self._lines
         if "content-length" not in self._keys:
             lines = [*lines, b"Content-Length: " + str(len(self.body)).encode()]
-        return b"\r\n".join([self._start, *lines, b"", self.body])
+            return b"\r\n".join([self._start, *lines, b"", self.body])
+        raw = self._raw = b"\r\n".join([self._start, *lines, b"", self.body])
+        return raw
 
     def __bytes__(self) -> bytes:
         return self.serialize()
