@@ -518,6 +518,8 @@ class Message:
     def remove_header(self, name: str) -> int:
         """Remove every line of `name`; return how many lines were removed."""
         key = key_of(name)
+        if key not in self._keys:  # the usual case (e.g. P-Asserted-Identity on every request)
+            return 0
         keep = [i for i, k in enumerate(self._keys) if k != key]
         removed = len(self._keys) - len(keep)
         if removed:
