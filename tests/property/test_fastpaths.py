@@ -14,7 +14,7 @@ from sipwarden.errors import ParseError
 from sipwarden.sip.address import _parse_name_addr_checked, parse_name_addr
 from sipwarden.sip.message import CACHE_SLOTS, Request
 from sipwarden.sip.parser import _parse_careful_head, parse_head
-from sipwarden.sip.via import _parse_via_checked, parse_via
+from sipwarden.sip.via import _parse_via_checked, check_via, parse_via
 
 _PIECES = [
     "SIP/2.0/",
@@ -69,6 +69,14 @@ def _outcome(parse: object, value: str) -> object:
 @given(_text)
 def test_via_fast_path_matches_checked(value: str) -> None:
     assert _outcome(parse_via, value) == _outcome(_parse_via_checked, value)
+
+
+@given(_text)
+def test_check_via_raises_exactly_when_parse_via_does(value: str) -> None:
+    """check_via (a response's lower Vias: checked, not built) raises what parse_via raises."""
+    parsed = _outcome(parse_via, value)
+    expected = parsed if parsed[0] == "error" else ("None", [])
+    assert _outcome(check_via, value) == expected
 
 
 @given(_text)

@@ -23,7 +23,6 @@ from sipwarden.sip.names import key_of
 from sipwarden.sip.parser import _parse_careful_head, parse_head
 from sipwarden.sip.uri import parse_uri
 from sipwarden.sip.values import _parse_content_type_checked, parse_content_type
-from sipwarden.sip.via import check_via, parse_via
 
 
 def _decode_value_bytes(line: bytes) -> str:
@@ -156,35 +155,6 @@ def test_content_type_usual_values() -> None:
         "text / plain",
     ):
         assert parse_content_type(value) == _parse_content_type_checked(value), value
-
-
-_VIA_PIECES = [
-    "SIP/2.0/",
-    "UDP",
-    "tcp",
-    " ",
-    "192.0.2.1",
-    "host-a.example.com",
-    "-bad",
-    "a..b",
-    "[2001:db8::1]",
-    ":",
-    "5060",
-    "99999",
-    "065535",
-    ";branch=z9hG4bK77",
-    ";rport",
-    ";",
-    "=",
-    '"',
-    "é",
-]
-
-
-@given(st.lists(st.sampled_from(_VIA_PIECES), max_size=8).map("".join))
-def test_check_via_raises_exactly_when_parse_via_does(value: str) -> None:
-    assert _outcome(check_via, value)[:2] in (("ok", None), _outcome(parse_via, value)[:2])
-    assert (_outcome(check_via, value)[0] == "ok") == (_outcome(parse_via, value)[0] == "ok")
 
 
 def _response(*vias: str) -> bytes:
