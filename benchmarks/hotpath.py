@@ -10,7 +10,11 @@ scenarios, shaped like ../shared/bench's SIPp scenarios:
   record-routed, the BYE's 200 (6 received messages: INVITE, 180, 200, ACK, BYE, 200; SIPp's
   UAS sends no 100, so neither does this one).
 
-Usage: python benchmarks/hotpath.py [register|call] [--count N] [--profile FILE]
+Usage: python benchmarks/hotpath.py [register|call] [--count N] [--profile FILE] [--cdr]
+       [--gap MS]
+`--gap MS` sleeps MS ms after each datagram, as the proxy idles between datagrams at a real
+rate: the same work then costs 2-5x more CPU (caches gone cold; the figure also holds the
+sleep's own ~35 us system time), which is what vs_kamailio.py measures.
 Prints `<scenario>: <us> us CPU per received msg` (process time, the minimum of 3 rounds).
 No sockets are used, so this measures the Python work per message, not the syscalls.
 """
@@ -26,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vs_kamailio import CONFIG as VS_KAMAILIO_CONFIG  # benchmarks/ is this script's path
+
 from sipwarden.auth.compute import DigestInput, request_digest
 from sipwarden.auth.hashes import ha1, hash_function
 from sipwarden.config import ConfigError, Overrides, load_config
@@ -39,16 +45,12 @@ PROXY = ("127.0.0.1", 15060)
 UAC = ("127.0.0.1", 15070)
 UAS = ("127.0.0.1", 15090)
 USERS = 1000
-# Kamailio's reference configurations: INVITEs not authenticated, no flood limits (SIPp sends
-# everything from one address), no dashboard.
-CONFIG = """
-[auth]
-authenticate_calls = false
-[security]
-allow = ["127.0.0.0/8"]
-[admin]
-enabled = false
-"""
+# The configuration benchmarks/vs_kamailio.py runs sipwarden with next to Kamailio (INVITEs
+# not authenticated, no flood shield, no dashboard, no CDRs), so that what this harness counts
+# is what that comparison measures. `--cdr` turns CDRs back on (a CSV row and a SQLite insert
+# per call) to see what they cost.
+CONFIG = VS_KAMAILIO_CONFIG
+CDR_ON = VS_KAMAILIO_CONFIG.replace("[cdr]\nenabled = false", "[cdr]\nenabled = true")
 
 
 class FakeSocket:
@@ -175,10 +177,11 @@ def in_dialog(method: str, n: int, cseq: int, ok: bytes) -> bytes:
 
 
 class Driver:
-    def __init__(self, udp: UdpTransport, socket: FakeSocket) -> None:
+    def __init__(self, udp: UdpTransport, socket: FakeSocket, gap: float = 0.0) -> None:
         self.udp = udp
         self.socket = socket
         self.received = 0
+        self.gap = gap  # seconds slept after each datagram (--gap)
 
     async def feed(
         self, data: bytes, source: tuple[str, int]
@@ -188,6 +191,8 @@ class Driver:
         self.received += 1
         for _ in range(4):  # let the answer tasks run
             await asyncio.sleep(0)
+        if self.gap:
+            time.sleep(self.gap)  # idle as between datagrams in a real run: caches go cold
         return list(self.socket.sent)
 
     async def one_register(self, n: int) -> None:
@@ -231,13 +236,21 @@ def add_users(data_dir: Path) -> None:
         store.close()
 
 
-async def run(scenario: str, count: int, profile: str | None, warmup: int, rounds: int) -> None:
+async def run(
+    scenario: str,
+    count: int,
+    profile: str | None,
+    warmup: int,
+    rounds: int,
+    cdr: bool,
+    gap: float = 0.0,
+) -> None:
     with tempfile.TemporaryDirectory(prefix="sipwarden-hot-") as tmp:
         data_dir = Path(tmp) / "data"
         add_users(data_dir)
         config_file = Path(tmp) / "c.toml"
         overrides = Overrides(data_dir=str(data_dir), domains=(), listen=("udp:127.0.0.1:0",))
-        config_file.write_text(CONFIG)
+        config_file.write_text(CDR_ON if cdr else CONFIG)
         try:
             config = load_config(str(config_file), overrides)
         except ConfigError:  # an older tree without [security] or [admin], for before/after runs
@@ -253,7 +266,7 @@ async def run(scenario: str, count: int, profile: str | None, warmup: int, round
         socket = FakeSocket()
         udp._transport = socket  # type: ignore[assignment]
         udp.local = type(udp.local)("UDP", *PROXY)
-        driver = Driver(udp, socket)
+        driver = Driver(udp, socket, gap)
         step = driver.one_call if scenario == "call" else driver.one_register
         if scenario == "call":
             await driver.register_service()
@@ -290,11 +303,27 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200, help="scenarios run before timing")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (the best counts)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the last round into FILE")
+    parser.add_argument("--cdr", action="store_true", help="write CDRs (off in vs_kamailio.py)")
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="sleep MS milliseconds after each datagram (cold caches, as at a real rate)",
+    )
     args = parser.parse_args()
     loop = new_event_loop()
     try:
         loop.run_until_complete(
-            run(args.scenario, args.count, args.profile, args.warmup, args.rounds)
+            run(
+                args.scenario,
+                args.count,
+                args.profile,
+                args.warmup,
+                args.rounds,
+                args.cdr,
+                args.gap / 1000,
+            )
         )
     finally:
         loop.close()
