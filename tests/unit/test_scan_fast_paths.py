@@ -200,3 +200,19 @@ def test_every_spelling_is_found() -> None:
 @given(st.text(alphabet="0123456789٣²a ", max_size=4))
 def test_ascii_digits(text: str) -> None:
     assert is_ascii_digits(text) == (text.isdigit() and text.isascii())
+
+
+@given(
+    st.lists(
+        st.sampled_from(["0", "1", "9", "25", "255", "256", "00", "01", ".", "a", ":", "٣"]),
+        max_size=9,
+    ).map("".join)
+)
+def test_is_ipv4_is_the_regex(text: str) -> None:
+    import ipaddress
+
+    from sipwarden.sip.hosts import _IPV4, is_ipv4
+
+    assert is_ipv4(text) == (_IPV4.fullmatch(text) is not None)
+    if is_ipv4(text):
+        assert str(ipaddress.IPv4Address(text)) == text
