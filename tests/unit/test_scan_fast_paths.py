@@ -216,3 +216,26 @@ def test_is_ipv4_is_the_regex(text: str) -> None:
     assert is_ipv4(text) == (_IPV4.fullmatch(text) is not None)
     if is_ipv4(text):
         assert str(ipaddress.IPv4Address(text)) == text
+
+
+def test_every_character_in_each_place_of_a_via_and_an_address() -> None:
+    """Each code point up to U+017F (ASCII, Latin-1 and beyond) in the transport, host, port,
+    parameter and URI positions: the scanners' character classes against the regex paths."""
+    for code in range(0x180):
+        ch = chr(code)
+        for value in (
+            f"SIP/2.0/U{ch}P a;branch=1",
+            f"SIP/2.0/UDP a{ch}b;branch=1",
+            f"SIP/2.0/UDP {ch}b:5060",
+            f"SIP/2.0/UDP a:50{ch}0;x",
+            f"SIP/2.0/UDP a;br{ch}nch=z9{ch}",
+        ):
+            assert _scanned_agrees(_scan_via, _parse_via_checked, value), value
+        for value in (
+            f"A{ch}b <sip:a@b>;tag=1",
+            f'"A{ch}" <sip:a@b>',
+            f"<sip:a{ch}b>;t{ch}g=1",
+            f"sip:a{ch}b;tag={ch}",
+        ):
+            checked = lambda v: _parse_name_addr_checked(v, "From")  # noqa: E731
+            assert _scanned_agrees(_scan_name_addr, checked, value), value

@@ -158,17 +158,6 @@ def check_via(value: str) -> None:
         _parse_via_checked(value)
 
 
-def _is_host_code(c: int) -> bool:
-    """A character of `[A-Za-z0-9.-]` (hostname or IPv4 address, §25.1), as a code point."""
-    if c >= 97:
-        return c <= 122
-    if c >= 65:
-        return c <= 90
-    if c >= 48:
-        return c <= 57
-    return c == 46 or c == 45
-
-
 def _scan_via(value: str) -> Via | None:
     """parse_via() for the shape nearly every UA sends, `SIP/2.0/UDP host[:port];plain=params`
     (host a name or IPv4 address), read by hand: `_FAST_RE`'s language minus IPv6 values in
@@ -186,7 +175,10 @@ def _scan_via(value: str) -> Via | None:
     n = len(value)
     start = space + 1
     end = start
-    while end < n and _is_host_code(ord(value[end])):
+    while end < n:
+        c = ord(value[end])  # [A-Za-z0-9.-]: ASCII letters lower-cased by | 32
+        if not (97 <= (c | 32) <= 122 or 48 <= c <= 57 or c == 45 or c == 46):
+            break
         end += 1
     if end == start or ord(value[start]) in (45, 46):  # '-' or '.' cannot start it
         return None
