@@ -15,10 +15,13 @@ from sipwarden.sip.scan import (
     PLAIN_PARAMS,
     Params,
     format_params,
+    is_ascii_digits,
     is_token,
+    is_token_code,
     param_value,
     parse_param_text,
     quote,
+    scan_plain_params,
     skip_quoted,
     split_plain_params,
     unquote,
@@ -102,7 +105,7 @@ class NameAddr:
 
 def parse_delta_seconds(text: str) -> int:
     """delta-seconds (§25.1): 1*DIGIT, at most 2**32-1; ParseError otherwise (no wrap-around)."""
-    if not text.isdigit() or not text.isascii():
+    if not is_ascii_digits(text):
         raise ParseError("bad delta-seconds")
     significant = text.lstrip("0")
     if len(significant) > 10:  # never hand int() thousands of digits (RFC 4475 scalar02)
@@ -154,10 +157,94 @@ def parse_name_addr(value: str, *, what: str = "address") -> NameAddr:
 
 def _parse_name_addr(value: str, what: str) -> NameAddr:
     """parse_name_addr() without the cache."""
+    address = _scan_name_addr(value)
+    if address is not None:
+        return address
+    return _parse_name_addr_matched(value, what)
+
+
+def _parse_name_addr_matched(value: str, what: str) -> NameAddr:
+    """parse_name_addr() without the cache and the scanner: the regex paths."""
     match = _FASTEST_RE.fullmatch(value)
     if match is not None:
         return _from_match(match, value, what, True)
     return _parse_name_addr_checked(value, what)
+
+
+def _scan_name_addr(value: str) -> NameAddr | None:
+    """The usual shapes read by hand: `"Display" <uri>;params`, `Tokens <uri>;params`,
+    `<uri>;params` and `uri;params`, with a display name free of escapes, a URI of printable
+    ASCII and plain parameters (scan.scan_plain_params). Each is what the regex paths make of
+    the same text; None for anything else, which those paths then read."""
+    lt = value.find("<")
+    if lt < 0:
+        return _scan_addr_spec(value)
+    display: str | None = None
+    if lt > 0:
+        display = _scan_display(value, lt)
+        if display is None:
+            return None
+    gt = value.find(">", lt + 1)
+    if gt <= lt + 1:
+        return None
+    for i in range(lt + 1, gt):
+        c = ord(value[i])
+        # [!#-;=?-~]: printable ASCII but space, '"', '<' and '>'
+        if c < 33 or c > 126 or c == 34 or c == 60:
+            return None
+    params = scan_plain_params(value, gt + 1)
+    if params is None:
+        return None
+    return NameAddr(value[lt + 1 : gt], display, params)
+
+
+def _scan_display(value: str, lt: int) -> str | None:
+    """The display name before the '<' at `lt`: a quoted string without escapes or line
+    breaks, or tokens separated by single spaces; either may be followed by one space.
+    None when it has another shape (also for a display name of nothing but a space)."""
+    end = lt - 1 if ord(value[lt - 1]) == 32 else lt
+    if end <= 0:
+        return None
+    if ord(value[0]) == 34:  # '"'
+        if end < 2 or ord(value[end - 1]) != 34:
+            return None
+        for i in range(1, end - 1):
+            c = ord(value[i])
+            if c == 34 or c == 92 or c == 13 or c == 10:  # '"', '\\', CR, LF
+                return None
+        return value[1 : end - 1]
+    if ord(value[end - 1]) == 32:
+        return None
+    previous = 32
+    for i in range(end):
+        c = ord(value[i])
+        if c == 32:
+            if previous == 32:  # a leading space or two in a row: kept as written elsewhere
+                return None
+        elif not is_token_code(c):
+            return None
+        previous = c
+    return value[:end]
+
+
+def _scan_addr_spec(value: str) -> NameAddr | None:
+    """`uri;params` with a URI of printable ASCII but '"', '?', ',', ';', '<', '>' (the
+    characters `_FAST_SPEC_RE` stops at) and plain parameters; None otherwise."""
+    semi = value.find(";")
+    end = len(value) if semi < 0 else semi
+    if end == 0:
+        return None
+    for i in range(end):
+        c = ord(value[i])
+        if c < 33 or c > 126 or c == 34 or c == 44 or c == 60 or c == 62 or c == 63:
+            return None
+    uri_text = value[:end]
+    if uri_text == "*":
+        return None
+    params = scan_plain_params(value, end)
+    if params is None:
+        return None
+    return NameAddr(uri_text, None, params)
 
 
 def _from_match(match: re.Match[str], value: str, what: str, plain: bool) -> NameAddr:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sipwarden.errors import ParseError
 from sipwarden.sip.message import Message, Request, Response
 from sipwarden.sip.names import LINE_KEYS, TEXT_LINE_KEYS, key_of_bytes
-from sipwarden.sip.scan import TOKEN_RE
+from sipwarden.sip.scan import TOKEN_RE, is_ascii_digits
 from sipwarden.sip.values import COMMON_METHODS
 
 MAX_MESSAGE_SIZE = 65535
@@ -101,16 +101,46 @@ def parse_head(head: bytes, max_headers: int = MAX_HEADERS) -> Head:
     # correspond one to one to the bytes ones.
     texts = head.decode("utf-8", "surrogateescape").split("\r\n")
     keys: list[str] = []
-    table = TEXT_LINE_KEYS
     for i in range(1, count):
-        text = texts[i]
-        key = table.get(text[: text.find(":") + 1])
+        key = line_key(texts[i])
         if key is None:
             return _parse_careful_head(lines)
         keys.append(key)
     start = lines[0]
     del lines[0]
     return _head(start, keys, lines)
+
+
+# TEXT_LINE_KEYS by the first character and the length of the spelling (its colon included):
+# `line_key` looks a line up without cutting its name out and hashing it. Each bucket holds the
+# (spelling, key) pairs of that first character and length, a handful at most.
+_SPAN = 32
+
+
+def _buckets() -> tuple[tuple[tuple[str, str], ...], ...]:
+    buckets: list[tuple[tuple[str, str], ...]] = [()] * (128 * _SPAN)
+    for spelling, key in TEXT_LINE_KEYS.items():
+        slot = len(spelling) * 128 + ord(spelling[0])
+        buckets[slot] = (*buckets[slot], (spelling, key))
+    return tuple(buckets)
+
+
+_BUCKETS = _buckets()
+
+
+def line_key(text: str) -> str | None:
+    """TEXT_LINE_KEYS.get(text[: text.find(":") + 1]): the key of a header line in one of the
+    common spellings, else None."""
+    size = text.find(":") + 1
+    if size <= 1 or size >= _SPAN:
+        return None
+    first = ord(text[0])
+    if first >= 128:
+        return None
+    for spelling, key in _BUCKETS[size * 128 + first]:
+        if text.startswith(spelling):
+            return key
+    return None
 
 
 def _parse_careful_head(lines: list[bytes]) -> Head:
@@ -155,7 +185,7 @@ def _content_length(lines: list[bytes], keys: list[str]) -> int:
         for key, other in zip(keys, lines):
             if key == "content-length" and _length_text(other) != text:
                 raise ParseError("conflicting Content-Length headers")
-    if not (text.isdigit() and text.isascii()) or len(text) > 10:
+    if len(text) > 10 or not is_ascii_digits(text):
         raise ParseError("bad Content-Length")
     return int(text)
 
@@ -168,13 +198,45 @@ def _length_text(line: bytes) -> str:
 
 
 def _build(head: Head, body: bytes, raw: bytes | None) -> Request | Response:
+    """The Request or Response of a head and body. The usual start line is read as text
+    (decoding is a primitive of the compiled build, bytes.split() and upper() are not): a
+    known method, a URI and exactly `SIP/2.0`, or `SIP/2.0 NNN reason`. Anything else takes
+    the checked path on the bytes, which gives the answer for it."""
     start = head.start
+    text = start.decode("utf-8", "surrogateescape")
+    if text.startswith("SIP/2.0 "):
+        response = _usual_response(head, text, body, raw)
+        if response is not None:
+            return response
+    else:
+        parts = text.split(" ")
+        if len(parts) == 3 and parts[2] == "SIP/2.0" and parts[1] and parts[0] in COMMON_METHODS:
+            return Request(parts[0], parts[1], head.keys, head.lines, body, raw, start)
     if start[:4].upper() == b"SIP/":
         return _response(head, body, raw)
     return _request(head, body, raw)
 
 
+def _usual_response(head: Head, text: str, body: bytes, raw: bytes | None) -> Response | None:
+    """_response() for `SIP/2.0 NNN[ reason]` with a three-digit code from 100; else None."""
+    parts = text.split(" ", 2)
+    code = parts[1]
+    if len(code) != 3:
+        return None
+    status = 0
+    for i in range(3):
+        digit = ord(code[i]) - 48
+        if digit < 0 or digit > 9:
+            return None
+        status = status * 10 + digit
+    if status < 100:
+        return None
+    reason = parts[2] if len(parts) == 3 else ""
+    return Response(status, reason, head.keys, head.lines, body, raw, head.start)
+
+
 def _request(head: Head, body: bytes, raw: bytes | None) -> Request:
+    """The checked request-line path (the reference `_build`'s text path must agree with)."""
     parts = head.start.split(b" ")
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise ParseError("malformed request line")

@@ -141,6 +141,84 @@ PLAIN_PARAMS = rf"(?:;{_T}(?:=(?:{_T}|{_H}))?)*"
 _PLAIN_PARAMS_RE = re.compile(rf"(?:;{_T}(?:=(?:{_T}|{_H}))?)+")
 
 
+# Hand-written scanners for the usual shapes (Via, name-addr, their parameters). Compiled by
+# mypyc, `ord(text[i])` is a native read of one code point and the comparisons below are
+# machine instructions, where a regex match costs thousands of instructions to set up. They
+# accept a strict subset of what the regex fast paths accept and return None for anything
+# else, so the callers fall back to those paths (tests/unit/test_scan_fast_paths.py).
+
+
+def is_token_code(c: int) -> bool:
+    """token character (§25.1): alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
+    "'" / "~", given as a code point."""
+    if c >= 97:
+        return c <= 122 or c == 126
+    if c >= 65:
+        return c <= 90 or c == 95 or c == 96
+    if c >= 48:
+        return c <= 57
+    return c == 45 or c == 46 or c == 33 or c == 37 or c == 42 or c == 43 or c == 39
+
+
+def is_ascii_digits(text: str) -> bool:
+    """`text.isdigit() and text.isascii()` (1*DIGIT, §25.1) without the generic method call
+    `isascii()` costs compiled."""
+    for i in range(len(text)):
+        c = ord(text[i])
+        if c < 48 or c > 57:
+            return False
+    return len(text) > 0
+
+
+def token_end(text: str, i: int, end: int) -> int:
+    """The index of the first non-token character of text[i:end], or `end`."""
+    while i < end:
+        # is_token_code() inlined: this loop reads every parameter character of a message.
+        c = ord(text[i])
+        if c >= 97:
+            if c > 122 and c != 126:
+                return i
+        elif c >= 65:
+            if c > 90 and c != 95 and c != 96:
+                return i
+        elif c >= 48:
+            if c > 57:
+                return i
+        elif c != 45 and c != 46 and c != 33 and c != 37 and c != 42 and c != 43 and c != 39:
+            return i
+        i += 1
+    return end
+
+
+def scan_plain_params(text: str, start: int) -> Params | None:
+    """The parameters text[start:] holds when each is `;token` or `;token=token` (no
+    whitespace, quotes or host values): what `split_plain_params` gives for such text, without
+    a regex match to check it first. None for any other text (the caller's general path then
+    decides); () when text[start:] is empty."""
+    n = len(text)
+    if start >= n:
+        return ()
+    out: list[tuple[str, str | None]] = []
+    i = start
+    while i < n:
+        if ord(text[i]) != 59:  # ';'
+            return None
+        i += 1
+        j = token_end(text, i, n)
+        if j == i:
+            return None
+        if j < n and ord(text[j]) == 61:  # '='
+            k = token_end(text, j + 1, n)
+            if k == j + 1:
+                return None
+            out.append((text[i:j], text[j + 1 : k]))
+            i = k
+        else:
+            out.append((text[i:j], None))
+            i = j
+    return tuple(out)
+
+
 def parse_param_text(text: str, *, what: str) -> Params:
     """Parse the parameter text that starts with ';' (as `;a=1;b`) into (name, value) pairs."""
     if _PLAIN_PARAMS_RE.fullmatch(text) is not None:
@@ -238,7 +316,7 @@ def is_host(text: str) -> bool:
 
 def parse_port(text: str) -> int:
     """Parse a port (1*DIGIT, at most 65535); ParseError otherwise."""
-    if not text.isdigit() or not text.isascii() or len(text) > 5:
+    if len(text) > 5 or not is_ascii_digits(text):
         raise ParseError("bad port")
     port = int(text)
     if port > 65535:

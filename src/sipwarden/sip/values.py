@@ -12,6 +12,7 @@ from sipwarden.sip.scan import (
     TOKEN_RE,
     Params,
     format_params,
+    is_ascii_digits,
     is_token,
     parse_params,
     split_outside,
@@ -64,7 +65,7 @@ COMMON_METHODS = frozenset(
 def parse_cseq(value: str) -> CSeq:
     """Parse a CSeq value; the number must be below 2**31 (§8.1.1.5), the method a token."""
     number, _, method = value.partition(" ")
-    if method in COMMON_METHODS and number.isdigit() and number.isascii() and len(number) <= 10:
+    if method in COMMON_METHODS and len(number) <= 10 and is_ascii_digits(number):
         seq = int(number)
         if seq < CSEQ_LIMIT:
             return CSeq(seq, method)
@@ -81,7 +82,7 @@ def parse_cseq(value: str) -> CSeq:
 
 def parse_max_forwards(value: str) -> int:
     """Max-Forwards (§20.22): an integer from 0 to 255 (leading zeros allowed)."""
-    if not value.isdigit() or not value.isascii() or len(value) > 10:
+    if len(value) > 10 or not is_ascii_digits(value):
         raise ParseError("bad Max-Forwards")
     hops = int(value)
     if hops > 255:
