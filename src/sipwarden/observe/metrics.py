@@ -8,18 +8,22 @@ that come from the network (method, transport) are folded into a fixed set ("OTH
 hostile peer cannot grow the series without bound; reason codes come from our code but are
 still capped. Gauges (transactions, dialogs, registrations, bans) are set from snapshots; the
 transport hub's drop counters are read at scrape time through `watch_transports`.
+
+This module is compiled ([tool.sipwarden.compile]): the dispatcher calls `request`,
+`response` and `processing` for every message, and these are then native calls bumping the
+compiled numbers of counts.py. The `Collector`s it registers live in tally.py (interpreted).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from sipwarden.observe.tally import CounterTally, HistogramTally, Series
+from sipwarden.observe.counts import Buckets, Series
+from sipwarden.observe.tally import CounterTally, HistogramTally, SnapshotCounter
 
 METHODS = frozenset(
     {
@@ -80,13 +84,14 @@ class Metrics:
         self._registrations = Gauge(
             "sipwarden_registrations", "Registered contact bindings", registry=r
         )
-        self._latency = self._register(
+        latency = self._register(
             HistogramTally(
                 "sipwarden_processing_seconds",
                 "Time to process one received message",
                 LATENCY_BUCKETS,
             )
         )
+        self._latency: Buckets = latency.buckets
         self._loop_lag = Gauge(
             "sipwarden_event_loop_lag_seconds", "Event-loop lag at the last probe", registry=r
         )
@@ -182,7 +187,14 @@ class Metrics:
     def watch_transports(self, snapshot: TransportSnapshot) -> None:
         """Expose the transport hub's drop counters (`Transports.snapshot`) at scrape time as
         `sipwarden_transport_drops_total{listener, reason}`."""
-        self.registry.register(_TransportDrops(snapshot))
+        self.registry.register(
+            SnapshotCounter(
+                "sipwarden_transport_drops",
+                "Messages dropped or refused by the transports",
+                ("listener", "reason"),
+                snapshot,
+            )
+        )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -214,21 +226,3 @@ class Metrics:
 def _transport(name: str) -> str:
     lowered = name.lower()
     return lowered if lowered in TRANSPORTS else "other"
-
-
-class _TransportDrops(Collector):
-    """Reads the hub's counters when Prometheus scrapes (STYLE 11: snapshots, not internals)."""
-
-    def __init__(self, snapshot: TransportSnapshot) -> None:
-        self._snapshot = snapshot
-
-    def collect(self) -> Iterable[Metric]:
-        family = CounterMetricFamily(
-            "sipwarden_transport_drops",
-            "Messages dropped or refused by the transports",
-            labels=["listener", "reason"],
-        )
-        for listener, counts in sorted(self._snapshot().items()):
-            for reason, count in sorted(counts.items()):
-                family.add_metric([listener, reason], count)
-        yield family

@@ -67,6 +67,10 @@ class Transaction:
         self._deadlines: dict[Timer, float] = {}
         self._intervals: dict[Timer, float] = {}
         self._retransmission: bytes | None = None
+        # The TransactionTable's bookkeeping (table.py, only it writes these): the sequence
+        # number of this transaction's live heap entry (0: none) and that entry's deadline.
+        self.table_seq = 0
+        self.table_at = 0.0
         self._start_timers(self.INITIAL, now)
 
     def __repr__(self) -> str:
@@ -93,7 +97,11 @@ class Transaction:
 
     def next_deadline(self) -> float | None:
         """When `on_timeout` must next be called, or None when no timer runs."""
-        return min(self._deadlines.values()) if self._deadlines else None
+        earliest: float | None = None
+        for deadline in self._deadlines.values():  # one or two timers: no min() call
+            if earliest is None or deadline < earliest:
+                earliest = deadline
+        return earliest
 
     def on_timeout(self, now: float) -> None:
         """Fire every timer due at `now`, earliest first."""

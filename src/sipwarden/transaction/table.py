@@ -7,7 +7,10 @@ that carries that response's To tag finds it (§17.2.3). Inputs go through the t
 re-read the transaction's `next_deadline()` and drop it once terminated (§17: destroyed the
 instant it enters "Terminated"). Deadlines sit in a heap with lazy deletion: each push gets a
 sequence number, and an entry is live only while it is the transaction's latest one, so
-rescheduling is O(log n) and `on_timeout` touches only the transactions that are due.
+rescheduling is O(log n) and `on_timeout` touches only the transactions that are due. The
+latest push of a transaction is recorded on the transaction itself (`table_at`, `table_seq`,
+which only the table writes) rather than in a dict of its own: one lookup and one tuple less
+for every message a transaction handles.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class TransactionTable:
         self._by_key: dict[TransactionKey, AnyTransaction] = {}
         self._keys: dict[AnyTransaction, list[TransactionKey]] = {}
         self._heap: list[tuple[float, int, AnyTransaction]] = []
-        self._armed: dict[AnyTransaction, tuple[float, int]] = {}
+        self._armed = 0  # transactions with a live heap entry (table_seq != 0)
         self._seq = 0
 
     def __len__(self) -> int:
@@ -68,10 +71,15 @@ class TransactionTable:
 
     def remove(self, transaction: AnyTransaction) -> None:
         """Forget a transaction and every key it had (no-op if unknown)."""
-        for key in self._keys.pop(transaction, ()):
+        keys = self._keys.pop(transaction, None)
+        if keys is None:
+            return
+        for key in keys:
             if self._by_key.get(key) is transaction:
                 del self._by_key[key]
-        self._armed.pop(transaction, None)
+        if transaction.table_seq:
+            transaction.table_seq = 0
+            self._armed -= 1
 
     # ----- matching -----------------------------------------------------------------------
     def match_response(self, response: Response) -> ClientTransactions | None:
@@ -141,7 +149,8 @@ class TransactionTable:
         fired: list[AnyTransaction] = []
         while (top := self._live_top()) is not None and top[0] <= now:
             transaction = heapq.heappop(self._heap)[2]
-            del self._armed[transaction]
+            transaction.table_seq = 0
+            self._armed -= 1
             transaction.on_timeout(now)
             self._update(transaction)
             fired.append(transaction)
@@ -171,27 +180,30 @@ class TransactionTable:
             self.remove(transaction)
             return
         deadline = transaction.next_deadline()
-        armed = self._armed.get(transaction)
         if deadline is None:
-            self._armed.pop(transaction, None)
-        elif armed is None or armed[0] != deadline:
-            self._seq += 1
-            self._armed[transaction] = (deadline, self._seq)
-            heapq.heappush(self._heap, (deadline, self._seq, transaction))
+            if transaction.table_seq:
+                transaction.table_seq = 0
+                self._armed -= 1
+        elif not transaction.table_seq or transaction.table_at != deadline:
+            if not transaction.table_seq:
+                self._armed += 1
+            seq = self._seq = self._seq + 1
+            transaction.table_seq = seq
+            transaction.table_at = deadline
+            heapq.heappush(self._heap, (deadline, seq, transaction))
             self._compact()
 
     def _live_top(self) -> tuple[float, int, AnyTransaction] | None:
         heap = self._heap
         while heap:
             top = heap[0]
-            armed = self._armed.get(top[2])
-            if armed is not None and armed[1] == top[1]:  # its latest push: live
+            if top[2].table_seq == top[1]:  # its latest push: live
                 return top
             heapq.heappop(heap)
         return None
 
     def _compact(self) -> None:
         """Rebuild the heap when stale entries outnumber live ones (bounded memory)."""
-        if len(self._heap) > 2 * len(self._armed) + 64:
-            self._heap = [(d, s, t) for t, (d, s) in self._armed.items()]
+        if len(self._heap) > 2 * self._armed + 64:
+            self._heap = [(t.table_at, t.table_seq, t) for t in self._keys if t.table_seq]
             heapq.heapify(self._heap)

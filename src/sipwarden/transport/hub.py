@@ -43,6 +43,7 @@ from sipwarden.transport.udp import UdpTransport, start_udp
 from sipwarden.transport.websocket import WsListener, start_ws
 
 log = logging.getLogger(__name__)
+_HOSTS_REMEMBERED = 4096
 Listener = UdpTransport | StreamListener | WsListener
 
 
@@ -84,6 +85,9 @@ class Transports:
         self._listeners: list[tuple[ListenSpec, Listener]] = []
         self._specs: list[tuple[ListenSpec, Listener | None]] = []  # None: another worker's
         self._udp: dict[int, UdpTransport] = {}  # IP version -> its first UDP listener
+        # Destination host -> that listener: telling the IP version of a host costs more than
+        # this lookup, and peers are few (bounded: emptied when _HOSTS_REMEMBERED is reached).
+        self._udp_by_host: dict[str, UdpTransport] = {}
         self.relay: Callable[[bytes, Destination], None] | None = None  # to worker 0
         self._outbound = {name: self._context(name) for name in ("TCP", "TLS")}
         self._server_tls: ssl.SSLContext | None = None
@@ -223,14 +227,19 @@ class Transports:
 
     def _send_udp(self, data: bytes, destination: Destination) -> None:
         host = destination.address.host
-        family = ip_version(host)
-        if family is None:
-            self._failed(destination, "unresolved_host", data)  # names are resolved above us
-            return
-        listener = self._udp.get(family) or self._udp_listener(family)
+        listener = self._udp_by_host.get(host)
         if listener is None:
-            self._failed(destination, "no_listener", data)
-            return
+            family = ip_version(host)
+            if family is None:
+                self._failed(destination, "unresolved_host", data)  # resolved above us
+                return
+            listener = self._udp.get(family) or self._udp_listener(family)
+            if listener is None:
+                self._failed(destination, "no_listener", data)
+                return
+            if len(self._udp_by_host) >= _HOSTS_REMEMBERED:
+                self._udp_by_host.clear()
+            self._udp_by_host[host] = listener
         listener.send(data, destination)
         if self.on_sent is not None:
             self.on_sent(data, listener.local, destination.address)

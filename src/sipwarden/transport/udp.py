@@ -1,8 +1,15 @@
-"""The UDP adapter (RFC 3261 §18): a thin asyncio DatagramProtocol.
+"""The UDP adapter (RFC 3261 §18): a thin asyncio datagram protocol.
 
 Each datagram goes through the pure `accept_datagram`; the adapter only sends what it returns
 (a stateless error, back to the source per §18.2.2 for an unanswerable-otherwise request),
 counts and logs rejects, and hands good messages to `on_message`.
+
+`datagram_received` and `send` run for every datagram, so this module is compiled with mypyc
+([tool.sipwarden.compile]). A compiled class cannot subclass `asyncio.DatagramProtocol`
+(interpreted), but the event loops (asyncio's and uvloop's) only call the protocol's methods,
+never check its type: `UdpTransport` is a plain class with every method of that protocol
+(`connection_made`, `datagram_received`, `error_received`, `connection_lost`, the flow-control
+pair), which asyncio would otherwise inherit as no-ops.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from sipwarden.transport.address import Address, Destination, Received
 from sipwarden.transport.counters import DropCounters
@@ -21,18 +28,21 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Received], None]
 
 
-class UdpTransport(asyncio.DatagramProtocol):
-    """One UDP listener; `local` is known once `connection_made` has run."""
+class UdpTransport:
+    """One UDP listener (an asyncio datagram protocol); `local` is known once
+    `connection_made` has run."""
 
     def __init__(self, on_message: Handler, limits: Limits) -> None:
         self.on_message = on_message
         self.limits = limits
         self.counters = DropCounters()
         self.local = Address("UDP", "", 0)
-        self._transport: asyncio.DatagramTransport | None = None
+        # The loop's DatagramTransport (uvloop's is not a subclass of asyncio's: untyped).
+        self._transport: Any = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is not a subclass
+    # ----- asyncio.DatagramProtocol ---------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self._transport = transport
         host, port = transport.get_extra_info("sockname")[:2]
         self.local = Address("UDP", host, port)  # uvloop runs this soon after bind, not during
 
@@ -44,6 +54,19 @@ class UdpTransport(asyncio.DatagramProtocol):
         else:
             self.on_message(outcome)
 
+    def error_received(self, exc: Exception) -> None:
+        """An ICMP error for an earlier send (asyncio's default: ignore it)."""
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The socket was closed (asyncio's default: nothing to do)."""
+
+    def pause_writing(self) -> None:
+        """The send buffer is full (asyncio's default: nothing; UDP drops instead)."""
+
+    def resume_writing(self) -> None:
+        """The send buffer drained (asyncio's default: nothing)."""
+
+    # ----- ours -----------------------------------------------------------------------------
     def _reject(self, rejected: Rejected, source: Address) -> None:
         self.counters.count(rejected.reason)
         log.info("udp reject reason=%s source=%s %s", rejected.reason, source, rejected.detail)
@@ -52,15 +75,26 @@ class UdpTransport(asyncio.DatagramProtocol):
 
     def send(self, data: bytes, destination: Destination) -> None:
         """Send one datagram to `destination.address`."""
-        if self._transport is None or self._transport.is_closing():
+        transport = self._transport
+        if transport is None or transport.is_closing():
             self.counters.count("send_closed")
             return
         address = destination.address
-        self._transport.sendto(data, (address.host, address.port))
+        transport.sendto(data, (address.host, address.port))
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+def _factory(on_message: Handler, limits: Limits) -> Callable[[], Any]:
+    """The protocol factory `create_datagram_endpoint` wants (typed as any protocol: ours
+    duck-types asyncio.DatagramProtocol, see the module docstring)."""
+
+    def make() -> Any:
+        return UdpTransport(on_message, limits)
+
+    return make
 
 
 async def start_udp(
@@ -71,10 +105,11 @@ async def start_udp(
     spreads datagrams over them by the source and destination addresses, docs/workers.md)."""
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
-        lambda: UdpTransport(on_message, limits),
+        _factory(on_message, limits),
         local_addr=(spec.host, spec.port),
         reuse_port=reuse_port or None,
     )
+    udp: UdpTransport = protocol
     host, port = transport.get_extra_info("sockname")[:2]
-    protocol.local = Address("UDP", host, port)
-    return protocol
+    udp.local = Address("UDP", host, port)
+    return udp
