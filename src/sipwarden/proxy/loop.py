@@ -32,9 +32,7 @@ def loop_hash(request: Request, via: Via | None, secret: bytes) -> str:
     # The two headers are rare: a membership test is cheaper than gathering no lines.
     require = request.header_lines("proxy-require") if request.has("proxy-require") else ()
     authorization = (
-        request.header_lines("proxy-authorization")
-        if request.has("proxy-authorization")
-        else ()
+        request.header_lines("proxy-authorization") if request.has("proxy-authorization") else ()
     )
     fields = (
         request.uri_text,

@@ -18,6 +18,10 @@ For each new request that is not for the registrar or the proxy itself:
      rules the built-in table does what docs/routing.md describes: challenge local callers
      (unless `[auth] authenticate_calls = false`), 403 for relaying, lookup, forward.
 4. §16.6/§16.7: a `Session` forks and collects the responses.
+A lookup reads the callee's account, bindings and forwarding through `users.reads.CalleeReads`:
+with the embedded SQLite stores what was read is kept until the database file changes (one
+`PRAGMA data_version` per request instead of three queries), and since those stores never
+suspend, `inline` tells the core to run `handle` without a task of its own.
 ACKs for 2xx (no transaction) and 2xx retransmissions that outlived their client transaction
 are forwarded statelessly (§16.11).
 """
