@@ -49,6 +49,7 @@ _COLUMNS = (
 _SELECT = f"SELECT {_COLUMNS} FROM location_binding"
 # A lookup (per call): the order is `sorted_bindings`'s, cheaper in Python than ORDER BY's sort.
 _CURRENT = f"{_SELECT} WHERE aor = ? AND expires_at > ?"
+_ALL_OF = f"{_SELECT} WHERE aor = ?"
 _INSERT = f"INSERT INTO location_binding ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # The row of `to_row` minus its key, then the key (aor, contact): a refresh rewrites one row in
 # place instead of deleting and re-inserting it (and its two index entries).
@@ -107,6 +108,12 @@ class SqliteLocationStore:
 
     async def lookup(self, aor: str, now: float) -> list[Binding]:
         return self._current(aor, now)
+
+    def stored(self, aor: str) -> list[Binding]:
+        """Every stored binding of `aor`, expired ones too, in lookup order: `lookup(aor, now)`
+        is this list without the bindings `expired(now)` (the proxy's cache keeps it,
+        users/reads.py)."""
+        return sorted_bindings(from_row(row) for row in self._conn.execute(_ALL_OF, (aor,)))
 
     async def update(
         self,
@@ -188,7 +195,7 @@ class SqliteLocationStore:
         now: float,
     ) -> T:
         """`update`'s work, inside the caller's transaction."""
-        stored = [from_row(row) for row in self._conn.execute(f"{_SELECT} WHERE aor = ?", (aor,))]
+        stored = [from_row(row) for row in self._conn.execute(_ALL_OF, (aor,))]
         current = sorted_bindings(b for b in stored if not b.expired(now))
         result, new = change(current)
         check_binding_set(aor, new)

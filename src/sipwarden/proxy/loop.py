@@ -29,15 +29,20 @@ WORKER_MARK = ".w"
 
 def loop_hash(request: Request, via: Via | None, secret: bytes) -> str:
     """H over the §16.6 step 8 fields of `request` with `via` as the topmost received Via."""
+    # The two headers are rare: a membership test is cheaper than gathering no lines.
+    require = request.header_lines("proxy-require") if request.has("proxy-require") else ()
+    authorization = (
+        request.header_lines("proxy-authorization") if request.has("proxy-authorization") else ()
+    )
     fields = (
         request.uri_text,
         request.to.tag or "",
         request.from_.tag or "",
         request.call_id,
         str(request.cseq.seq),
-        "" if via is None else str(via),
-        ",".join(request.header_lines("proxy-require")),
-        ",".join(request.header_lines("proxy-authorization")),
+        "" if via is None else via.__str__(),  # (the native call: str() goes through tp_str)
+        ",".join(require),
+        ",".join(authorization),
     )
     data = "\0".join(fields).encode("utf-8", "surrogateescape")
     return hashlib.blake2b(data, key=secret[:64], digest_size=8).hexdigest()

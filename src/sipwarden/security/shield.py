@@ -84,8 +84,10 @@ class Shield:
         """ALLOW, or DROP (silently) a request from a banned address, a scanner User-Agent, a
         flood or an OPTIONS sweep. `target` is the Request-URI (counts OPTIONS sweeps)."""
         self._expire(now)
+        if not self.config.enabled:
+            return ALLOW  # (before canonical_ip: the server runs this for every request)
         ip = canonical_ip(source_ip)
-        if not self.config.enabled or self.config.exempt(ip):
+        if self.config.exempt(ip):
             return ALLOW
         ban = self._bans.get(ip)
         if ban is not None:

@@ -8,14 +8,21 @@
 
 Answers that need a store are computed in a task; a store failure becomes 503 with
 Retry-After (RFC 3261 §21.5.4) and a logged error, never a lost transaction.
+
+A proxied request is handled at once, without a task, when the proxy says its stores answer
+without suspending (`inline`: the embedded SQLite stores, whose `async` methods never wait):
+the coroutine is stepped by hand and, should it suspend after all, the rest of it runs in a
+task (`_Rest`) exactly as if it had been one from the start. With Redis or PostgreSQL every
+request gets its task first (their clients need one: `asyncio.timeout` asks for the current
+task).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, Protocol
 
 from sipwarden.server.dispatcher import Dispatcher, ServerTx
 from sipwarden.server.locality import Locality
@@ -55,6 +62,8 @@ class ServerCore:
             self._spawn(self._answer_async(self.register, request, received, transaction))
         elif method == "OPTIONS" and self._to_self(request.uri) and not request.routes:
             self.dispatcher.respond(transaction, self.options_reply(request))
+        elif getattr(self.proxy, "inline", False):
+            self._run_now(self._proxy(request, received, transaction))
         else:
             self._spawn(self._proxy(request, received, transaction))
 
@@ -100,6 +109,14 @@ class ServerCore:
             response = _unavailable(request)
         self.dispatcher.respond(transaction, response)
 
+    def _run_now(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run `coroutine` as far as it goes now; the rest, if it suspends, in a task."""
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return
+        self._spawn(_Rest(coroutine, waiting))
+
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
@@ -109,6 +126,34 @@ class ServerCore:
         """Wait for the answers in progress (clean shutdown: nothing half-written)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class _Rest:
+    """The rest of a coroutine that suspended outside a task, awaitable in a new task: the
+    task waits on what the coroutine yielded, then drives it on as `await` would (values sent
+    in, exceptions such as a cancellation thrown in where it waits)."""
+
+    __slots__ = ("coroutine", "waiting")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self.coroutine = coroutine
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coroutine, waiting = self.coroutine, self.waiting
+        while True:
+            try:
+                sent = yield waiting
+            except BaseException as exc:  # delivered where the coroutine waits
+                try:
+                    waiting = coroutine.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = coroutine.send(sent)
+                except StopIteration:
+                    return
 
 
 def _unavailable(request: Request, retry_after: int | None = None) -> Response:

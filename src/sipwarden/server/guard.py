@@ -97,12 +97,11 @@ class Guard:
     # ----- what the server sees --------------------------------------------------------------
     def admit(self, request: Request, source_ip: str) -> bool:
         """A request arrived from `source_ip`: False when it must be dropped silently."""
-        verdict = self.shield.check_request(
-            source_ip,
-            request.method,
-            request.header("user-agent"),
-            self.wallclock(),
-            target=request.uri_text,
+        shield = self.shield
+        # A disabled shield reads no User-Agent (check_request then only lets bans lapse).
+        agent = request.header("user-agent") if shield.config.enabled else None
+        verdict = shield.check_request(
+            source_ip, request.method, agent, self.wallclock(), target=request.uri_text
         )
         self.pump()
         return verdict.allowed

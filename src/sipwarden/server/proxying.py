@@ -18,6 +18,10 @@ For each new request that is not for the registrar or the proxy itself:
      rules the built-in table does what docs/routing.md describes: challenge local callers
      (unless `[auth] authenticate_calls = false`), 403 for relaying, lookup, forward.
 4. §16.6/§16.7: a `Session` forks and collects the responses.
+A lookup reads the callee's account, bindings and forwarding through `users.reads.CalleeReads`:
+with the embedded SQLite stores what was read is kept until the database file changes (one
+`PRAGMA data_version` per request instead of three queries), and since those stores never
+suspend, `inline` tells the core to run `handle` without a task of its own.
 ACKs for 2xx (no transaction) and 2xx retransmissions that outlived their client transaction
 are forwarded statelessly (§16.11).
 """
@@ -82,6 +86,7 @@ from sipwarden.transaction import InviteServerTransaction
 from sipwarden.transport.address import Address, Destination, Received
 from sipwarden.transport.routing import response_destination
 from sipwarden.users.forwarding import Forwarding
+from sipwarden.users.reads import CalleeReads
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +123,44 @@ class Proxy:
     # several times per forwarded request).
     _flows: frozenset[Flow] = field(default=frozenset(), init=False, repr=False, compare=False)
     _flows_of: ProxyIdentity | None = field(default=None, init=False, repr=False, compare=False)
+    # The account, binding and forwarding reads of calls to local users (cached for SQLite
+    # stores, users/reads.py), made again if a store is replaced.
+    _reads: CalleeReads | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Set here too: a mypyc-compiled dataclass leaves init=False fields unset.
         self._flows = frozenset()
         self._flows_of = None
+        self._reads = None
 
     def swap_routing(self, routing: Routing, now: float) -> None:
         """Install new routing tables whole (a reload); gateway health carries over."""
         health = HealthTracker(routing.gateways.values(), now)
         health.adopt(self.health)
         self.routing, self.health = routing, health
+
+    @property
+    def inline(self) -> bool:
+        """`handle` never waits on I/O: the stores are the embedded SQLite ones, whose `async`
+        methods answer at once (server/core.py then runs it without a task of its own)."""
+        return self._callee_reads().caching
+
+    def callee_reads(self) -> CalleeReads:
+        """The reads for calls to local users, refreshed: call once per request."""
+        reads = self._callee_reads()
+        reads.refresh()
+        return reads
+
+    def _callee_reads(self) -> CalleeReads:
+        reads = self._reads
+        if (
+            reads is None
+            or reads.users is not self.users
+            or reads.location is not self.location
+            or reads.forwarding is not self.forwarding
+        ):
+            reads = self._reads = CalleeReads(self.users, self.location, self.forwarding)
+        return reads
 
     def has_interface(self, flow: Flow) -> bool:
         identity = self.identity
@@ -298,27 +330,28 @@ class Proxy:
         if uri.user is None:
             return build_response(request, 404, "Not Found")
         domain = normalize_host(uri.host)
-        if await self.users.get_user(uri.user, domain) is None:
+        reads = self.callee_reads()
+        if not await reads.user_exists(uri.user, domain):
             if self.guard is not None:
                 self.guard.unknown_user(received.source.host, uri.user)
             if trusted:
                 return build_response(request, 404, "Not Found")
             return build_response(request, 480, "Temporarily Unavailable")
         if self.redirect:
-            bindings = await self.location.lookup(aor_of(uri), self.wallclock())
-            forwarding = await self.forwarding.get(uri.user, domain)
+            bindings = await reads.lookup(aor_of(uri), self.wallclock())
+            forwarding = await reads.forwarding_of(uri.user, domain)
             return redirect_response(request, bindings, self.wallclock(), forwarding=forwarding)
-        result = await self._plan(uri.user, domain, 0)
+        result = await self._plan(reads, uri.user, domain, 0)
         if result.reply is not None:
             return build_response(request, result.reply[0], result.reply[1])
         return result
 
-    async def _plan(self, user: str, domain: str, hops: int) -> Plan:
+    async def _plan(self, reads: CalleeReads, user: str, domain: str, hops: int) -> Plan:
         """The user's contacts and forwarding; forwarding to another local user is planned
         again, one hop deeper (`proxy.forwarding.splice`), bounded by max_forward_hops."""
         aor = _aor(user, domain)
-        bindings = await self.location.lookup(aor, self.wallclock())
-        forwarding = await self.forwarding.get(user, domain)
+        bindings = await reads.lookup(aor, self.wallclock())
+        forwarding = await reads.forwarding_of(user, domain)
         result = plan(user, domain, bindings, forwarding, hops=hops, max_hops=self.max_forward_hops)
         if forwarding is None or hops >= self.max_forward_hops:
             return result  # (no forwarding: no target to resolve)
@@ -327,7 +360,7 @@ class Proxy:
             target = parse_uri(text)
             if isinstance(target, SipUri) and target.user and self.locality.is_local(target):
                 resolved[text] = await self._plan(
-                    target.user, normalize_host(target.host), hops + 1
+                    reads, target.user, normalize_host(target.host), hops + 1
                 )
         return splice(result, resolved) if resolved else result
 

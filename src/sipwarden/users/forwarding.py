@@ -164,6 +164,10 @@ class SqliteForwardingStore:
         self._conn = conn
         self._clock = clock
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
     async def get(self, user: str, domain: str) -> Forwarding | None:
         """The forwarding of `user@domain` (domain case-insensitive), or None: the proxy reads
         it per call, like `SqliteUserStore.get_user` (a primary-key read on local WAL)."""

@@ -47,6 +47,10 @@ class SqliteUserStore:
         store._owned = True
         return store
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
     def close(self) -> None:
         """Close the connection if `open` made it."""
         if self._owned:
