@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from sipwarden.observe.cdr import Cdr
 from sipwarden.observe.cdr_writer import (
@@ -21,6 +24,8 @@ from sipwarden.observe.cdr_writer import (
     CdrWriter,
     SqliteCdrStore,
     by_day,
+    csv_line,
+    csv_lines,
     day_of,
 )
 from sipwarden.storage.sqlite import connect, database_path
@@ -269,3 +274,30 @@ def test_a_batch_larger_than_the_io_buffers_is_written_whole(tmp_path: Path) -> 
         writer.close()
     with path.open(encoding="utf-8", newline="") as file:
         assert len(list(csv.reader(file))) == 201
+
+
+def csv_writer_line(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\r\n\t;:@é\x00'), max_size=6), max_size=14))
+@example([])
+@example([""])
+@example(["", ""])
+@example(["a,b"])
+@example(['say "hi"'])
+def test_csv_line_is_what_csv_writer_writes(cells: list[str]) -> None:
+    assert csv_line(cells) == csv_writer_line(cells)
+
+
+@given(st.lists(st.text(max_size=20), min_size=13, max_size=13))
+def test_csv_line_matches_csv_writer_on_any_text(cells: list[str]) -> None:
+    assert csv_line(cells) == csv_writer_line(cells)
+
+
+def test_csv_lines_of_samples_are_the_reference_bytes() -> None:
+    from tests.unit.observe.test_cdr_writer import SAMPLES  # quoting and a CRLF in a reason
+
+    assert csv_lines(SAMPLES, header=True).encode() == reference_file(SAMPLES)
