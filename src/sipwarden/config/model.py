@@ -199,6 +199,7 @@ class CdrSection:
     csv: bool = True
     database: bool = True
     max_duration: float = 14400.0
+    flush_interval: float = 1.0  # seconds records wait to be written together; 0: at once
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from sipwarden.config.names import check_domain
 from sipwarden.config.show import show
 
 MAX_AGENT_ID = 2**32 - 1  # the HEP capture agent id chunk is a 32-bit integer
+MAX_FLUSH_INTERVAL = 60.0  # [cdr] records a kill -9 may lose: at most this many seconds' worth
 FORM = "HOST:PORT (an IP address, [IPv6] in brackets, or a host name; port 1 to 65535)"
 
 
@@ -44,3 +45,14 @@ def collector(value: object) -> str:
     except ValueError as exc:
         raise Invalid(str(exc)) from None
     return value
+
+
+def flush_interval(value: object) -> float:
+    """`[cdr] flush_interval`: seconds from 0 (each record written as its call ends) to
+    `MAX_FLUSH_INTERVAL`, as a float."""
+    wanted = f"expected a number of seconds from 0 to {MAX_FLUSH_INTERVAL:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"{wanted}, got {show(value)}")
+    if not 0 <= value <= MAX_FLUSH_INTERVAL:  # NaN fails both comparisons; inf the upper one
+        raise Invalid(f"{wanted}, got {show(value)}")
+    return float(value)

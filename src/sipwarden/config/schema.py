@@ -170,6 +170,7 @@ SECTIONS: dict[str, tuple[type, dict[str, c.Checker]]] = {
             "csv": c.boolean,
             "database": c.boolean,
             "max_duration": c.positive_number,
+            "flush_interval": oc.flush_interval,
         },
     ),
     "storage": (StorageSection, {"url": stc.storage_url}),

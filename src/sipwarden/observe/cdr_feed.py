@@ -3,8 +3,9 @@
 How this works: `CdrRecorder` takes the messages the server already has at hand (the INVITE it
 forwards, the response it sends upstream, the CANCEL, the BYE), reads the Call-ID, URIs and tags
 from them, feeds the tracker with the wall-clock time and hands every finished `Cdr` to `write`
-(a `CdrWriter.write`, or a test's list.append). Only initial INVITEs (no To tag, RFC 3261 §12.1)
-open an attempt; a re-INVITE in a dialog never does. Pure: the clock is passed in.
+(the server's `CdrBuffer.write`, which writes them in batches, or a test's list.append). Only
+initial INVITEs (no To tag, RFC 3261 §12.1) open an attempt; a re-INVITE in a dialog never
+does. Pure: the clock is passed in.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from sipwarden.dns.resolver import SipResolver
 from sipwarden.location.store import LocationStore
 from sipwarden.observe.cdr import CallTracker
 from sipwarden.observe.cdr_feed import CdrRecorder
-from sipwarden.observe.cdr_writer import CdrWriter
+from sipwarden.observe.cdr_writer import FLUSH_SIZE, CdrBuffer, CdrWriter
 from sipwarden.observe.events import Event, EventBus
 from sipwarden.observe.hep_sender import HepSender
 from sipwarden.observe.metrics import Metrics
@@ -99,7 +99,7 @@ class Server:
     reload_config: Callable[[], Config] | None = None
     admin: AdminServer | None = None
     hep: HepSender | None = None
-    cdr_writer: CdrWriter | None = None
+    cdr_writer: CdrBuffer | None = None  # write-behind: close() writes what it holds
     relay: Relay | None = None  # the handoff to the other workers (docs/workers.md)
     stores: StoreWatch | None = None  # are the stores up (logged, gauge, admin status)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -309,7 +309,7 @@ async def _shutdown(server: Server) -> None:
     if server.dispatcher.cdr is not None:
         server.dispatcher.cdr.on_timeout()
     if server.cdr_writer is not None:
-        server.cdr_writer.close()
+        server.cdr_writer.close()  # the records still buffered are written here
     await server.storage.close()
     await server.state.close()
     log.info("sipwarden stopped")
@@ -375,15 +375,20 @@ async def _start_hep(
     return hep
 
 
-def _start_cdr(config: Config, dispatcher: Dispatcher) -> CdrWriter | None:
-    """`[cdr]`: one record per call attempt, to CSV and the database (docs/cdr.md)."""
+def _start_cdr(config: Config, dispatcher: Dispatcher) -> CdrBuffer | None:
+    """`[cdr]`: one record per call attempt, to CSV and the database (docs/cdr.md), written in
+    batches at most `flush_interval` seconds after each call ended, on a timer of the running
+    loop (0: each one at once); `_shutdown` writes the rest."""
     section = config.cdr
     if not section.enabled:
         return None
     writer = CdrWriter(config.server.data_dir, use_csv=section.csv, use_database=section.database)
+    interval = section.flush_interval
+    size = FLUSH_SIZE if interval > 0 else 1
+    buffer = CdrBuffer(writer, asyncio.get_running_loop().call_later, interval, size)
     tracker = CallTracker(max_duration=section.max_duration)
-    dispatcher.cdr = CdrRecorder(tracker, writer.write, time.time)
-    return writer
+    dispatcher.cdr = CdrRecorder(tracker, buffer.write, time.time)
+    return buffer
 
 
 def _log_ready(server: Server) -> None:

@@ -283,6 +283,9 @@ GOOD += [
     ("cdr", "csv", "false", False),
     ("cdr", "database", "false", False),
     ("cdr", "max_duration", "3600", 3600.0),
+    ("cdr", "flush_interval", "0", 0.0),
+    ("cdr", "flush_interval", "2.5", 2.5),
+    ("cdr", "flush_interval", "60", 60.0),
 ]
 BAD += [
     ("hep", "enabled", '"yes"', 'expected true or false, got "yes"'),
@@ -306,6 +309,10 @@ BAD += [
     ("cdr", "csv", '"no"', 'expected true or false, got "no"'),
     ("cdr", "database", "1", "expected true or false, got 1"),
     ("cdr", "max_duration", "0", "expected a number > 0, got 0"),
+    ("cdr", "flush_interval", "-1", "expected a number of seconds from 0 to 60, got -1"),
+    ("cdr", "flush_interval", "61", "expected a number of seconds from 0 to 60, got 61"),
+    ("cdr", "flush_interval", "nan", "expected a number of seconds from 0 to 60, got nan"),
+    ("cdr", "flush_interval", "true", "expected a number of seconds from 0 to 60, got true"),
 ]
 
 
